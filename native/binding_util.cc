@@ -1,0 +1,194 @@
+#include "binding_util.h"
+
+#include <exception>
+#include <utility>
+
+namespace lepton {
+
+Napi::Value run_binding(const Napi::CallbackInfo& info, const char* name,
+                        const std::function<Napi::Value()>& body) {
+  Napi::Env env = info.Env();
+  try {
+    return body();
+  } catch (const ArgumentError& e) {
+    Napi::Error err = Napi::TypeError::New(env, std::string(name) + ": " + e.message);
+    err.Set("code", Napi::String::New(env, "NATIVE_ARGUMENT"));
+    err.ThrowAsJavaScriptException();
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  } catch (const std::bad_alloc&) {
+    Napi::Error err = Napi::Error::New(env, std::string(name) + ": out of host memory");
+    err.Set("code", Napi::String::New(env, "OUT_OF_MEMORY"));
+    err.ThrowAsJavaScriptException();
+  } catch (const std::exception& e) {
+    Napi::Error err = Napi::Error::New(env, std::string(name) + ": " + e.what());
+    err.Set("code", Napi::String::New(env, "KERNEL_ERROR"));
+    err.ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+static std::string at(size_t i, const char* name) {
+  return std::string("argument ") + std::to_string(i) + " (" + name + ")";
+}
+
+static int64_t to_int(const Napi::Value& v, const std::string& where, int64_t lo, int64_t hi) {
+  LEPTON_THROW_IF(!v.IsNumber(), where + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  LEPTON_THROW_IF(!std::isfinite(d) || std::floor(d) != d, where + " must be an integer");
+  LEPTON_THROW_IF(d < static_cast<double>(lo) || d > static_cast<double>(hi),
+                  where + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return static_cast<int64_t>(d);
+}
+
+int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo, int64_t hi) {
+  LEPTON_THROW_IF(i >= info.Length(), at(i, name) + " is missing");
+  return to_int(info[i], at(i, name), lo, hi);
+}
+
+double arg_number(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  LEPTON_THROW_IF(i >= info.Length() || !info[i].IsNumber(), at(i, name) + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  LEPTON_THROW_IF(i >= info.Length() || !info[i].IsBoolean(), at(i, name) + " must be a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+std::vector<int64_t> arg_int_array(const Napi::CallbackInfo& info, size_t i, const char* name,
+                                   size_t max_len, int64_t lo, int64_t hi) {
+  LEPTON_THROW_IF(i >= info.Length() || !info[i].IsArray(), at(i, name) + " must be an array");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  LEPTON_THROW_IF(arr.Length() > max_len, at(i, name) + " has too many entries");
+  std::vector<int64_t> out(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    out[k] = to_int(arr.Get(k), at(i, name) + "[" + std::to_string(k) + "]", lo, hi);
+  }
+  return out;
+}
+
+static int element_size(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array: return 1;
+    case napi_int16_array: case napi_uint16_array: return 2;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: return 4;
+    default: return 8;
+  }
+}
+
+static ArrayArg read_array(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  LEPTON_THROW_IF(i >= info.Length() || !info[i].IsTypedArray(), at(i, name) + " must be a typed array");
+  Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
+  ArrayArg a;
+  a.type = ta.TypedArrayType();
+  a.element_size = element_size(a.type);
+  a.length = static_cast<int64_t>(ta.ElementLength());
+  Napi::ArrayBuffer buffer = ta.ArrayBuffer();
+  LEPTON_THROW_IF(buffer.IsDetached(), at(i, name) + " has a detached buffer");
+  a.data = static_cast<uint8_t*>(buffer.Data()) + ta.ByteOffset();
+  a.present = true;
+  return a;
+}
+
+ArrayArg arg_array(const Napi::CallbackInfo& info, size_t i, const char* name, napi_typedarray_type type,
+                   bool optional) {
+  if (optional && (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined())) return ArrayArg();
+  ArrayArg a = read_array(info, i, name);
+  LEPTON_THROW_IF(a.type != type, at(i, name) + " has the wrong typed-array type");
+  return a;
+}
+
+ArrayArg arg_array_any(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  ArrayArg a = read_array(info, i, name);
+  LEPTON_THROW_IF(a.element_size != 4 && a.element_size != 8, at(i, name) + " must have 4- or 8-byte elements");
+  return a;
+}
+
+int64_t checked_mul(int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  LEPTON_THROW_IF(__builtin_mul_overflow(a, b, &r) || r > (int64_t(1) << 53),
+                  std::string(what) + " is too large");
+  return r;
+}
+
+int64_t checked_product(const std::vector<int64_t>& dims, const char* what) {
+  int64_t n = 1;
+  for (int64_t d : dims) n = checked_mul(n, d, what);
+  return n;
+}
+
+void check_span(const ArrayArg& a, const char* name, int64_t offset, int64_t count) {
+  LEPTON_THROW_IF(!a.present, std::string(name) + " is missing");
+  LEPTON_THROW_IF(offset < 0 || count < 0 || offset > a.length || count > a.length - offset,
+                  std::string(name) + " is too short: needs " + std::to_string(offset) + "+" +
+                      std::to_string(count) + " elements, has " + std::to_string(a.length));
+}
+
+void check_view(const ArrayArg& a, const char* name, int64_t offset, const std::vector<int64_t>& shape,
+                const std::vector<int64_t>& strides) {
+  LEPTON_THROW_IF(shape.size() != strides.size(), std::string(name) + ": shape and strides differ in rank");
+  int64_t last = 0;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 0) return;  // empty view reads nothing
+    LEPTON_THROW_IF(strides[d] < 0, std::string(name) + ": negative strides are not supported");
+    last += checked_mul(shape[d] - 1, strides[d], name);
+  }
+  check_span(a, name, offset, last + 1);
+}
+
+namespace {
+
+class KernelJob : public Napi::AsyncWorker {
+ public:
+  KernelJob(Napi::Env env, std::function<void()> work)
+      : Napi::AsyncWorker(env, "lepton.kernel"), deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)) {}
+
+  void keep(const Napi::Value& v) { kept_.push_back(Napi::Persistent(v)); }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      work_();
+    } catch (const std::bad_alloc&) {
+      code_ = "OUT_OF_MEMORY";
+      SetError("out of host memory");
+    } catch (const std::exception& e) {
+      code_ = "KERNEL_ERROR";
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override {
+    Napi::Error err = Napi::Error::New(Env(), e.Message());
+    err.Set("code", Napi::String::New(Env(), code_));
+    deferred_.Reject(err.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<void()> work_;
+  std::vector<Napi::Reference<Napi::Value>> kept_;
+  std::string code_ = "KERNEL_ERROR";
+};
+
+}  // namespace
+
+Napi::Value schedule(const Napi::CallbackInfo& info, bool sync, std::vector<size_t> keep_args,
+                     std::function<void()> work) {
+  if (sync) {
+    work();  // exceptions reach run_binding, which turns them into JS errors
+    return info.Env().Undefined();
+  }
+  auto* job = new KernelJob(info.Env(), std::move(work));
+  for (size_t i : keep_args) {
+    if (i < info.Length() && info[i].IsObject()) job->keep(info[i]);
+  }
+  Napi::Promise p = job->promise();
+  job->Queue();
+  return p;
+}
+
+}  // namespace lepton

@@ -1,0 +1,80 @@
+// Argument checking and async job plumbing shared by every binding file.
+// Every check throws a JS exception (never aborts): garbage from JS must not crash.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace lepton {
+
+// Thrown inside argument parsing; caught by LEPTON_BINDING and turned into a JS error.
+struct ArgumentError {
+  std::string message;
+};
+
+#define LEPTON_THROW_IF(cond, msg)                 \
+  do {                                             \
+    if (cond) throw ::lepton::ArgumentError{msg};  \
+  } while (0)
+
+// Wraps a binding body: ArgumentError becomes a JS TypeError with code NATIVE_ARGUMENT.
+Napi::Value run_binding(const Napi::CallbackInfo& info, const char* name,
+                        const std::function<Napi::Value()>& body);
+
+int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo = 0,
+                int64_t hi = (int64_t(1) << 53));
+double arg_number(const Napi::CallbackInfo& info, size_t i, const char* name);
+bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* name);
+// Array of integers (shape, strides, params); each within [lo, hi]; at most max_len entries.
+std::vector<int64_t> arg_int_array(const Napi::CallbackInfo& info, size_t i, const char* name,
+                                   size_t max_len, int64_t lo = 0, int64_t hi = (int64_t(1) << 53));
+
+// A typed array argument pinned for the duration of a job.
+struct ArrayArg {
+  void* data = nullptr;
+  int64_t length = 0;           // elements
+  int element_size = 0;
+  napi_typedarray_type type = napi_float32_array;
+  bool present = false;
+};
+
+// Reads a typed array of the given type (or null/undefined when optional).
+ArrayArg arg_array(const Napi::CallbackInfo& info, size_t i, const char* name,
+                   napi_typedarray_type type, bool optional = false);
+// Any typed array whose element size is one of 4 or 8 bytes.
+ArrayArg arg_array_any(const Napi::CallbackInfo& info, size_t i, const char* name);
+
+// Checks that a view (offset + shape/strides) stays inside the array; returns offset.
+void check_view(const ArrayArg& a, const char* name, int64_t offset, const std::vector<int64_t>& shape,
+                const std::vector<int64_t>& strides);
+// Checks that [offset, offset + count) lies inside the array.
+void check_span(const ArrayArg& a, const char* name, int64_t offset, int64_t count);
+
+int64_t checked_mul(int64_t a, int64_t b, const char* what);
+int64_t checked_product(const std::vector<int64_t>& dims, const char* what);
+
+// Runs `work` on a libuv worker (returning a Promise) or inline when sync is true
+// (returning undefined). Keeps the JS arrays in `keep` alive until the work is done.
+// `work` must not touch JS values. A std::exception from work rejects the Promise.
+Napi::Value schedule(const Napi::CallbackInfo& info, bool sync, std::vector<size_t> keep_args,
+                     std::function<void()> work);
+
+template <typename T>
+T* ptr(const ArrayArg& a, int64_t offset = 0) {
+  return a.present ? static_cast<T*>(a.data) + offset : nullptr;
+}
+
+}  // namespace lepton
+
+// Defines a binding function `fn_name` whose body returns a Napi::Value.
+#define LEPTON_BINDING(fn_name, label)                                                          \
+  static Napi::Value fn_name##_body(const Napi::CallbackInfo& info);                            \
+  Napi::Value fn_name(const Napi::CallbackInfo& info) {                                         \
+    return ::lepton::run_binding(info, label, [&] { return fn_name##_body(info); });            \
+  }                                                                                             \
+  static Napi::Value fn_name##_body(const Napi::CallbackInfo& info)

@@ -1,0 +1,37 @@
+import type { NativeAddon } from '../../../native.js';
+import type { OpInfo } from '../../../ops/op.js';
+import type { StridedView } from '../../../tensor.js';
+
+/** A native CPU kernel for one op: `accepts` must match exactly what `run` handles. */
+export interface CpuKernel<A = any, I extends OpInfo = any> {
+  accepts(info: I, inputs: readonly (StridedView | undefined)[], attrs: A): boolean;
+  /** sync: run inline (tiny work) instead of on a worker thread. */
+  run(addon: NativeAddon, info: I, inputs: readonly (StridedView | undefined)[], outputs: readonly Float32Array[] | readonly ArrayBufferView[], attrs: A, sync: boolean): Promise<void> | undefined;
+}
+
+export function allFloat32(inputs: readonly (StridedView | undefined)[]): boolean {
+  return inputs.every((v) => v === undefined || v.dtype === 'float32');
+}
+
+export const ACTIVATION_CODE = { none: 0, relu: 1 } as const;
+
+/** A contiguous float32 array holding the view's elements: the storage itself when already row-major from 0. */
+export async function contiguousF32(addon: NativeAddon, v: StridedView, sync: boolean): Promise<Float32Array> {
+  const data = v.data as Float32Array;
+  let n = 1;
+  for (const d of v.shape) n *= d;
+  if (isRowMajor(v) && v.offset === 0 && data.length === n) return data;
+  if (isRowMajor(v)) return data.subarray(v.offset, v.offset + n);
+  const out = new Float32Array(n);
+  await addon.copyStrided(v.shape, v.strides, v.offset, data, out, sync);
+  return out;
+}
+
+export function isRowMajor(v: StridedView): boolean {
+  let expected = 1;
+  for (let i = v.shape.length - 1; i >= 0; i--) {
+    if (v.shape[i] !== 1 && v.strides[i] !== expected) return false;
+    expected *= v.shape[i]!;
+  }
+  return true;
+}

@@ -1,0 +1,2 @@
+// Eager elementwise ops (filled in by the elementwise work).
+export {};

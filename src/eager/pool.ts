@@ -1,0 +1,2 @@
+// Eager pool ops (filled in by the pool work).
+export {};

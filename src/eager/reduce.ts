@@ -1,0 +1,2 @@
+// Eager reduce ops (filled in by the reduce work).
+export {};

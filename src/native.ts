@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+type F32 = Float32Array;
+type MaybePromise = Promise<void> | undefined;
+
+/** The addon's functions (native/*_binding.cc). Each kernel takes `sync` last: true runs inline, false returns a Promise. */
+export interface NativeAddon {
+  info(): { isa: string; threads: number; napiVersion: number; buildSystem?: string };
+  setThreads(threads: number): void;
+  gemm(M: number, N: number, K: number, alpha: number, A: F32, aOff: number, aRs: number, aCs: number,
+    B: F32, bOff: number, bRs: number, bCs: number, beta: number, C: F32, cOff: number, ldc: number,
+    rowBias: F32 | null, colBias: F32 | null, activation: number, sync: boolean): MaybePromise;
+  gemmBatched(M: number, N: number, K: number, alpha: number, A: F32, aOffsets: number[], aRs: number, aCs: number,
+    B: F32, bOffsets: number[], bRs: number, bCs: number, beta: number, C: F32, cOffsets: number[], ldc: number,
+    sync: boolean): MaybePromise;
+  conv2d(params: number[], x: F32, w: F32, bias: F32 | null, y: F32, activation: number, sync: boolean): MaybePromise;
+  maxPool2d(params: number[], x: F32, y: F32, indices: BigInt64Array | null, sync: boolean): MaybePromise;
+  avgPool2d(params: number[], x: F32, y: F32, sync: boolean): MaybePromise;
+  globalPool(isMax: boolean, nc: number, spatial: number, x: F32, y: F32, sync: boolean): MaybePromise;
+  reduce(op: number, shape: readonly number[], strides: readonly number[], offset: number, x: F32, mask: number, y: F32,
+    sync: boolean): MaybePromise;
+  argReduce(isMax: boolean, selectLast: boolean, shape: readonly number[], strides: readonly number[], offset: number,
+    x: F32, axis: number, y: BigInt64Array, sync: boolean): MaybePromise;
+  binary(op: number, outShape: readonly number[], a: F32, aOff: number, aStrides: readonly number[], b: F32,
+    bOff: number, bStrides: readonly number[], y: F32, sync: boolean): MaybePromise;
+  unary(op: number, x: F32, xOff: number, n: number, y: F32, sync: boolean): MaybePromise;
+  clip(x: F32, xOff: number, n: number, lo: number, hi: number, y: F32, sync: boolean): MaybePromise;
+  copyStrided(shape: readonly number[], strides: readonly number[], offset: number, x: ArrayBufferView,
+    y: ArrayBufferView, sync: boolean): MaybePromise;
+  softmax(outer: number, axisLen: number, inner: number, x: F32, xOff: number, y: F32, log: boolean,
+    sync: boolean): MaybePromise;
+  batchnorm(N: number, C: number, spatial: number, x: F32, scale: F32, bias: F32, mean: F32, variance: F32,
+    epsilon: number, y: F32, sync: boolean): MaybePromise;
+}
+
+export interface NativeStatus {
+  /** Where the addon came from: a prebuilt binary, a local build, or none (TS reference kernels run). */
+  source: 'prebuild' | 'build' | 'none';
+  path?: string;
+  /** Why no addon is in use, or why earlier candidates were skipped. */
+  reason?: string;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+/** Candidates in order: prebuilds/<platform>-<arch>/, then the local cmake-js / node-gyp build. */
+function candidates(): Array<{ source: 'prebuild' | 'build'; path: string }> {
+  const platformDir = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
+  return [
+    { source: 'prebuild', path: join(platformDir, 'lepton.napi.node') },
+    { source: 'build', path: join(packageRoot, 'build', 'Release', 'lepton.node') },
+  ];
+}
+
+function load(): { addon?: NativeAddon; status: NativeStatus } {
+  if (process.env.LEPTON_NATIVE === 'off') {
+    return { status: { source: 'none', reason: 'disabled by LEPTON_NATIVE=off' } };
+  }
+  const problems: string[] = [];
+  const override = process.env.LEPTON_NATIVE_PATH;
+  const list = override ? [{ source: 'build' as const, path: override }] : candidates();
+  for (const c of list) {
+    if (!existsSync(c.path)) {
+      problems.push(`${c.source}: ${c.path} not found`);
+      continue;
+    }
+    try {
+      const addon = require(c.path) as NativeAddon;
+      return { addon, status: { source: c.source, path: c.path, reason: problems.length ? problems.join('; ') : undefined } };
+    } catch (err) {
+      problems.push(`${c.source}: ${c.path} failed to load (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+  return {
+    status: {
+      source: 'none',
+      reason: `${problems.join('; ')}. Fix: run \`npm run build:native\` (needs cmake and a C++17 compiler) or reinstall lepton-compute for a platform with prebuilt binaries`,
+    },
+  };
+}
+
+const loaded = load();
+let warned = false;
+
+/** The native addon, or undefined when none could load (then the TS reference kernels run). */
+export const native: NativeAddon | undefined = loaded.addon;
+export const nativeStatus: NativeStatus = loaded.status;
+
+/** Warns once, on first use, that the slow reference kernels are running. */
+export function warnIfNoNative(): void {
+  if (native || warned) return;
+  warned = true;
+  process.emitWarning(`lepton-compute: native CPU kernels unavailable, using TypeScript reference kernels: ${nativeStatus.reason}`, {
+    code: 'LEPTON_NO_NATIVE',
+  });
+}
