@@ -11,6 +11,7 @@ void register_conv2d(Napi::Env env, Napi::Object exports);
 void register_pool(Napi::Env env, Napi::Object exports);
 void register_reduce(Napi::Env env, Napi::Object exports);
 void register_elementwise(Napi::Env env, Napi::Object exports);
+void register_probe(Napi::Env env, Napi::Object exports);
 }  // namespace lepton
 
 namespace {
@@ -41,6 +42,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   lepton::register_pool(env, exports);
   lepton::register_reduce(env, exports);
   lepton::register_elementwise(env, exports);
+  lepton::register_probe(env, exports);
   return exports;
 }
 

@@ -32,6 +32,9 @@ export interface NativeAddon {
     y: ArrayBufferView, sync: boolean): MaybePromise;
   softmax(outer: number, axisLen: number, inner: number, x: F32, xOff: number, y: F32, log: boolean,
     sync: boolean): MaybePromise;
+  /** Bench probes: peak FMA GFLOP/s on all threads, and read GB/s over x. */
+  probePeakGflops(seconds: number): number;
+  probeReadGbps(x: Float32Array, passes: number): number;
   batchnorm(N: number, C: number, spatial: number, x: F32, scale: F32, bias: F32, mean: F32, variance: F32,
     epsilon: number, y: F32, sync: boolean): MaybePromise;
 }

@@ -68,19 +68,25 @@ export class Tensor implements TensorMeta {
     return this.storageRef;
   }
 
-  /**
-   * Waits for pending work and copies the elements to a new row-major host array.
-   * The array type follows the dtype (Float32Array for float32, BigInt64Array for int64, ...);
-   * the type parameter only narrows the static type.
-   */
-  async data<T extends TypedArray = Float32Array>(): Promise<T> {
-    const storage = this.storage('data');
+  /** Waits until the work that writes this tensor has finished (rejects with its LeptonError), without copying. */
+  async ready(): Promise<void> {
+    const storage = this.storage('ready');
     try {
       await storage.ready;
     } catch {
       // the failure is recorded on the storage
     }
     if (storage.error) throw storage.error;
+  }
+
+  /**
+   * Waits for pending work and copies the elements to a new row-major host array.
+   * The array type follows the dtype (Float32Array for float32, BigInt64Array for int64, ...);
+   * the type parameter only narrows the static type.
+   */
+  async data<T extends TypedArray = Float32Array>(): Promise<T> {
+    await this.ready();
+    const storage = this.storage('data');
     if (storage.device !== 'cpu') {
       const { deviceFor } = await import('./runtime/devices.js');
       return (await deviceFor(storage.device).read(this)) as T;
