@@ -11,7 +11,8 @@ export function testDevices(): string[] {
       throw new Error(`LEPTON_REQUIRE_DEVICES names ${kind}, but it is unavailable: ${info?.reason ?? 'unknown device kind'}`);
     }
   }
-  const available = all.filter((d) => d.available).map((d) => d.id);
+  const only = (process.env.LEPTON_TEST_DEVICES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const available = all.filter((d) => d.available && (only.length === 0 || only.includes(d.id) || only.includes(d.kind))).map((d) => d.id);
   for (const d of all.filter((d) => !d.available)) {
     if (!reported.has(d.id)) {
       reported.add(d.id);

@@ -1,0 +1,107 @@
+import * as lc from '../../src/index.js';
+import { conv2d } from '../../src/ops/conv2d.js';
+import type { AutoPad } from '../../src/ops/window.js';
+import { expectClose, referenceOutputs } from '../helpers/compare.js';
+import { testDevices } from '../helpers/devices.js';
+import { randomArray, randomInt, rng } from '../helpers/random.js';
+
+// Each output sums C/groups*KH*KW float32 products of values in [-1, 1]: bound the
+// accumulated rounding by (terms) * 2^-24 * small constant, plus relative slack.
+const tolFor = (terms: number) => ({ atol: 3e-7 * terms + 1e-6, rtol: 1e-5 });
+
+const devices = testDevices();
+
+interface Case {
+  x: number[];
+  w: number[];
+  opts: lc.Conv2dOptions & { bias?: never };
+  bias?: boolean;
+}
+
+function runCase(device: string, c: Case, seed: number) {
+  const x = lc.tensor(randomArray(c.x.reduce((a, b) => a * b, 1), seed), c.x).to(device);
+  const w = lc.tensor(randomArray(c.w.reduce((a, b) => a * b, 1), seed + 1), c.w).to(device);
+  const bias = c.bias ? lc.tensor(randomArray(c.w[0]!, seed + 2), [c.w[0]!]).to(device) : undefined;
+  return { x, w, bias, y: lc.conv2d(x, w, { ...c.opts, bias }) };
+}
+
+async function check(device: string, c: Case, seed: number) {
+  const { x, w, bias, y } = runCase(device, c, seed);
+  const { info, outputs } = referenceOutputs(conv2d, [x.to('cpu'), w.to('cpu'), bias?.to('cpu')], c.opts);
+  expect(y.shape).toEqual(info.outputs[0]!.shape);
+  expectClose(await y.data(), outputs[0]! as Float64Array, tolFor((info.C / info.groups) * info.KH * info.KW), JSON.stringify(c));
+}
+
+describe.each(devices)('conv2d on %s', (device) => {
+  const fixed: Case[] = [
+    { x: [1, 1, 5, 5], w: [1, 1, 3, 3], opts: { pads: [1, 1, 1, 1] } },
+    { x: [1, 64, 12, 12], w: [64, 64, 3, 3], opts: { pads: [1, 1, 1, 1] }, bias: true },
+    { x: [2, 16, 9, 11], w: [24, 16, 1, 1], opts: {}, bias: true },
+    { x: [1, 16, 9, 11], w: [8, 16, 1, 1], opts: { strides: [2, 2] } },
+    { x: [2, 12, 10, 9], w: [12, 1, 3, 3], opts: { groups: 12, pads: [1, 1, 1, 1] }, bias: true },
+    { x: [1, 8, 13, 13], w: [16, 1, 3, 3], opts: { groups: 8, strides: [2, 2] } },
+    { x: [1, 6, 11, 7], w: [9, 2, 3, 2], opts: { groups: 3, pads: [0, 1, 2, 1] } },
+    { x: [1, 3, 17, 19], w: [5, 3, 3, 3], opts: { dilations: [2, 3], pads: [2, 1, 0, 3] } },
+    { x: [1, 512, 6, 6], w: [7, 512, 3, 3], opts: { pads: [1, 1, 1, 1] } }, // K = 4608 >= 4096
+    { x: [3, 1, 28, 28], w: [4, 1, 5, 5], opts: { autoPad: 'SAME_UPPER' } },
+    { x: [1, 1, 7, 5], w: [1, 1, 3, 3], opts: { strides: [2, 2], pads: [1, 0, 1, 0] } },
+    { x: [0, 3, 5, 5], w: [2, 3, 3, 3], opts: {} },
+    { x: [1, 2, 3, 3], w: [2, 2, 3, 3], opts: { kernelShape: [3, 3] } },
+  ];
+  test.each(fixed)('%j', async (c) => check(device, c, 11));
+
+  test('every autoPad with strides and dilations', async () => {
+    let seed = 100;
+    for (const autoPad of ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as AutoPad[]) {
+      for (const s of [1, 2, 3]) {
+        for (const d of [1, 2]) {
+          await check(device, { x: [1, 3, 10, 9], w: [4, 3, 3, 2], opts: { autoPad, strides: [s, s], dilations: [d, d] } }, seed++);
+        }
+      }
+    }
+  });
+
+  test('random configurations', async () => {
+    const r = rng(7);
+    for (let i = 0; i < 25; i++) {
+      const groups = [1, 1, 2, 3][randomInt(r, 0, 3)]!;
+      const cg = randomInt(r, 1, 5), mg = randomInt(r, 1, 4);
+      const KH = randomInt(r, 1, 4), KW = randomInt(r, 1, 4);
+      const dh = randomInt(r, 1, 2), dw = randomInt(r, 1, 2);
+      const pads = [randomInt(r, 0, 2), randomInt(r, 0, 2), randomInt(r, 0, 2), randomInt(r, 0, 2)];
+      const H = randomInt(r, dh * (KH - 1) + 1, 15), W = randomInt(r, dw * (KW - 1) + 1, 15);
+      await check(device, {
+        x: [randomInt(r, 1, 3), cg * groups, H, W], w: [mg * groups, cg, KH, KW], bias: r() < 0.5,
+        opts: { groups, pads, strides: [randomInt(r, 1, 3), randomInt(r, 1, 3)], dilations: [dh, dw] },
+      }, 200 + i);
+    }
+  });
+
+  test('non-contiguous input (a transposed view) and fused relu', async () => {
+    const stored = lc.tensor(randomArray(2 * 9 * 8 * 3, 5), [2, 9, 8, 3]); // N,W,H,C
+    const x = lc.transpose(stored, { perm: [0, 3, 2, 1] }).to(device); // N,C,H,W view
+    const w = lc.tensor(randomArray(5 * 3 * 3 * 3, 6), [5, 3, 3, 3]).to(device);
+    const y = lc.conv2d(x, w, { pads: [1, 1, 1, 1], activation: 'relu' });
+    const { outputs } = referenceOutputs(conv2d, [x.to('cpu'), w.to('cpu')], { pads: [1, 1, 1, 1], activation: 'relu' });
+    expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(27));
+  });
+});
+
+describe('conv2d validation', () => {
+  const x = lc.tensor(new Float32Array(1 * 4 * 5 * 5), [1, 4, 5, 5]);
+  const w = lc.tensor(new Float32Array(2 * 4 * 3 * 3), [2, 4, 3, 3]);
+  const bad = (fn: () => unknown, code: string, words: RegExp) => expect(fn).toThrow(expect.objectContaining({ code, message: expect.stringMatching(words) }));
+  test('shape and attribute errors name op, argument, expected and actual', () => {
+    bad(() => lc.conv2d(lc.tensor(new Float32Array(25), [5, 5]), w), 'SHAPE_MISMATCH', /conv2d: x rank must be 4/);
+    bad(() => lc.conv2d(x, lc.tensor(new Float32Array(2 * 3 * 9), [2, 3, 3, 3])), 'SHAPE_MISMATCH', /conv2d: w dim 1 must be 4/);
+    bad(() => lc.conv2d(x, w, { groups: 3 }), 'BAD_ATTRIBUTE', /groups must be a divisor/);
+    bad(() => lc.conv2d(x, w, { strides: [0, 1] }), 'BAD_ATTRIBUTE', /strides must be an array of 2 integers >= 1, got \[0,1\]/);
+    bad(() => lc.conv2d(x, w, { pads: [1, 1] }), 'BAD_ATTRIBUTE', /pads must be an array of 4/);
+    bad(() => lc.conv2d(x, w, { autoPad: 'SAME' as AutoPad }), 'BAD_ATTRIBUTE', /autoPad must be one of/);
+    bad(() => lc.conv2d(x, w, { autoPad: 'VALID', pads: [1, 1, 1, 1] }), 'BAD_ATTRIBUTE', /pads must be absent/);
+    bad(() => lc.conv2d(x, w, { bias: lc.tensor(new Float32Array(3), [3]) }), 'SHAPE_MISMATCH', /bias shape must be \[2\]/);
+    bad(() => lc.conv2d(x, w, { kernelShape: [2, 2] }), 'BAD_ATTRIBUTE', /kernelShape/);
+    bad(() => lc.conv2d(lc.tensor(new Float32Array(4), [1, 4, 1, 1]), w), 'SHAPE_MISMATCH', /input spatial dim 0/);
+    bad(() => lc.conv2d(lc.tensor(new Int32Array(100), [1, 4, 5, 5]), w), 'DTYPE_UNSUPPORTED', /x dtype/);
+  });
+});

@@ -1,0 +1,116 @@
+import * as lc from '../../src/index.js';
+import { matmul } from '../../src/ops/matmul.js';
+import { gemm } from '../../src/ops/gemm.js';
+import { expectClose, referenceOutputs } from '../helpers/compare.js';
+import { testDevices } from '../helpers/devices.js';
+import { randomArray, rng, randomInt } from '../helpers/random.js';
+
+// float32 products summed over K: each output's rounding error grows ~ sqrt(K) * eps * sum|a||b|
+// for blocked sums; inputs are in [-1, 1], so |error| <= K * 2^-24 * c bounds every order of summation.
+const tolFor = (K: number) => ({ atol: 4e-7 * Math.max(K, 1) + 1e-6, rtol: 1e-5 });
+
+const devices = testDevices();
+
+/** A row-major tensor, or (transposed=true) the transpose view of a tensor stored the other way round. */
+function input(shape: number[], seed: number, transposed = false): lc.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!transposed || shape.length < 2) return lc.tensor(randomArray(n, seed), shape);
+  const stored = [...shape.slice(0, -2), shape[shape.length - 1]!, shape[shape.length - 2]!];
+  const t = lc.tensor(randomArray(n, seed), stored);
+  const perm = [...shape.keys()];
+  [perm[perm.length - 1], perm[perm.length - 2]] = [perm[perm.length - 2]!, perm[perm.length - 1]!];
+  return lc.transpose(t, { perm });
+}
+
+describe.each(devices)('matmul on %s', (device) => {
+  const cases: Array<[number[], number[]]> = [
+    [[1, 1], [1, 1]],
+    [[7], [7]],
+    [[5], [5, 3]],
+    [[4, 5], [5]],
+    [[3, 17, 13], [13, 19]],
+    [[2, 1, 6, 5], [3, 5, 7]],
+    [[65, 129], [129, 33]],
+    [[127, 255], [255, 17]],
+    [[3, 4096], [4096, 5]],
+    [[0, 4], [4, 3]],
+    [[3, 0], [0, 4]],
+    [[1, 300], [300, 301]],
+  ];
+  test.each(cases)('%j x %j', async (as, bs) => {
+    const a = input(as, 1).to(device), b = input(bs, 2).to(device);
+    const y = lc.matmul(a, b);
+    const { info, outputs } = referenceOutputs(matmul, [a.to('cpu'), b.to('cpu')], {});
+    expect(y.shape).toEqual(info.outputs[0]!.shape);
+    expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(info.K), `${as}x${bs}`);
+  });
+
+  test('random shapes with transposed (non-contiguous) operands', async () => {
+    const r = rng(42);
+    for (let iter = 0; iter < 12; iter++) {
+      const M = randomInt(r, 1, 70), K = randomInt(r, 1, 90), N = randomInt(r, 1, 70);
+      const batch = r() < 0.5 ? [] : [randomInt(r, 1, 3)];
+      const a = input([...batch, M, K], iter * 2 + 1, r() < 0.5).to(device);
+      const b = input([K, N], iter * 2 + 2, r() < 0.5).to(device);
+      const y = lc.matmul(a, b);
+      const { outputs } = referenceOutputs(matmul, [a.to('cpu'), b.to('cpu')], {});
+      expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(K), `M${M} K${K} N${N} batch ${batch}`);
+    }
+  });
+
+  test('fused relu (internal option used by graph fusion)', async () => {
+    const a = input([9, 11], 3).to(device), b = input([11, 10], 4).to(device);
+    const y = await lc.matmul(a, b, { activation: 'relu' }).data();
+    expect(Math.min(...y)).toBeGreaterThanOrEqual(0);
+    const { outputs } = referenceOutputs(matmul, [a.to('cpu'), b.to('cpu')], { activation: 'relu' });
+    expectClose(y, outputs[0]! as Float64Array, tolFor(11));
+  });
+});
+
+describe.each(devices)('gemm on %s', (device) => {
+  const combos: Array<{ transA: boolean; transB: boolean; alpha: number; beta: number; c: number[] | null }> = [];
+  for (const transA of [false, true]) for (const transB of [false, true]) for (const c of [null, [1], [11], [1, 11], [13, 1], [13, 11], []]) {
+    combos.push({ transA, transB, alpha: 0.75, beta: c ? 1.5 : 1, c });
+  }
+  combos.push({ transA: false, transB: false, alpha: 1, beta: 1, c: [11] });
+  combos.push({ transA: false, transB: false, alpha: 1, beta: 0, c: [13, 11] });
+  test.each(combos)('%j', async ({ transA, transB, alpha, beta, c }) => {
+    const M = 13, N = 11, K = 17;
+    const a = lc.tensor(randomArray(M * K, 5), transA ? [K, M] : [M, K]).to(device);
+    const b = lc.tensor(randomArray(K * N, 6), transB ? [N, K] : [K, N]).to(device);
+    const ct = c ? lc.tensor(randomArray(Math.max(1, c.reduce((x, y) => x * y, 1)), 7), c).to(device) : undefined;
+    const y = lc.gemm(a, b, ct, { transA, transB, alpha, beta });
+    const { outputs } = referenceOutputs(gemm, [a.to('cpu'), b.to('cpu'), ct?.to('cpu')], { transA, transB, alpha, beta });
+    expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(K));
+  });
+});
+
+describe('matmul/gemm validation', () => {
+  test('mismatched inner dimension names both shapes', () => {
+    expect(() => lc.matmul(lc.tensor(new Float32Array(6), [2, 3]), lc.tensor(new Float32Array(8), [4, 2]))).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH', message: expect.stringMatching(/matmul: b rows must be 3.*got.*4 \(b \[4,2\]\)/) }),
+    );
+  });
+  test('non-broadcastable batch dims', () => {
+    expect(() => lc.matmul(lc.tensor(new Float32Array(12), [2, 2, 3]), lc.tensor(new Float32Array(18), [3, 3, 2]))).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
+  });
+  test('dtype mismatch', () => {
+    expect(() => lc.matmul(lc.tensor(new Float32Array(4), [2, 2]), lc.tensor(new Float64Array(4), [2, 2]))).toThrow(
+      expect.objectContaining({ code: 'DTYPE_UNSUPPORTED' }),
+    );
+  });
+  test('gemm bad C shape and bad option', () => {
+    const a = lc.tensor(new Float32Array(6), [2, 3]), b = lc.tensor(new Float32Array(6), [3, 2]);
+    expect(() => lc.gemm(a, b, lc.tensor(new Float32Array(3), [3]))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => lc.gemm(a, b, null, { transA: 'yes' as unknown as boolean })).toThrow(expect.objectContaining({ code: 'BAD_ATTRIBUTE' }));
+    expect(() => lc.gemm(a, b, null, { tranzA: true } as never)).toThrow(expect.objectContaining({ code: 'BAD_ATTRIBUTE' }));
+  });
+  test('float64 and int32 matmul run on the reference path', async () => {
+    const y = await lc.matmul(lc.tensor([[1, 2], [3, 4]], undefined, { dtype: 'int32' }), lc.tensor([[5, 6], [7, 8]], undefined, { dtype: 'int32' })).data<Int32Array>();
+    expect(Array.from(y)).toEqual([19, 22, 43, 50]);
+    const z = await lc.matmul(lc.tensor(new Float64Array([1, 2]), [1, 2]), lc.tensor(new Float64Array([3, 4]), [2, 1])).data<Float64Array>();
+    expect(z[0]).toBe(11);
+  });
+});
