@@ -3,6 +3,9 @@ import { fail, LeptonError, show } from './errors.js';
 import { contiguousStrides, isContiguous, sizeOf, type Shape } from './shape.js';
 import { hostStorage, type Storage } from './storage.js';
 
+// Node 20 has no Symbol.dispose yet; `using` and [Symbol.dispose] need it (the TC39 polyfill key).
+if (!(Symbol as { dispose?: symbol }).dispose) Object.defineProperty(Symbol, 'dispose', { value: Symbol.for('Symbol.dispose') });
+
 /** What an op needs to know about an input before any data exists. */
 export interface TensorMeta {
   readonly shape: readonly number[];

@@ -87,11 +87,20 @@ export function apply<A, I extends OpInfo>(op: OpDef<A, I>, inputs: readonly (Te
     }
   }
 
-  const placed = inputs.map((t) => (t && t.device !== backend.id ? t.to(backend.id) : t));
+  // Internal handles keep the inputs' memory alive until the kernel is done, even if the
+  // caller disposes its tensors right after this call.
+  const placed = inputs.map((t) => t && (t.device !== backend.id ? t.to(backend.id) : pin(t)));
   const outputs = info.outputs.map((m) => tensorOf(backend.allocate(m.dtype, sizeOf(m.shape)), m.shape));
-  const work = inputsReady(op.name, placed).then(() => backend.execute(op, attrs, info, placed, outputs));
+  const work = inputsReady(op.name, placed)
+    .then(() => backend.execute(op, attrs, info, placed, outputs))
+    .finally(() => placed.forEach((t) => t?.dispose()));
   produce(outputs.map((t) => t.storage(op.name)), work, op.name);
   return outputs;
+}
+
+/** A second handle on the same memory, owned by the runtime. */
+function pin(t: Tensor): Tensor {
+  return tensorOf(t.storage('pin'), t.shape, t.strides, t.offset);
 }
 
 /** Single-output convenience. */
@@ -119,9 +128,12 @@ setTensorMover((t, storage, device) => {
   const source = deviceFor(storage.device, 'to');
   const out = tensorOf(target.allocate(t.dtype, t.size), t.shape);
   const outStorage = out.storage('to');
-  const work = inputsReady('to', [t]).then(async () => {
-    await target.write(outStorage, await source.read(t));
-  });
+  const src = pin(t);
+  const work = inputsReady('to', [src])
+    .then(async () => {
+      await target.write(outStorage, await source.read(src));
+    })
+    .finally(() => src.dispose());
   produce([outStorage], work, 'to');
   return out;
 });
