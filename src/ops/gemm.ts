@@ -42,7 +42,7 @@ export const gemm = defineOp<GemmAttrs, GemmInfo>({
     const transB = boolean('gemm', 'transB', attrs?.transB, false);
     const [M, K] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
     const [Kb, N] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
-    if (K !== Kb) fail('SHAPE_MISMATCH', 'gemm', 'inner dimension of b', `${K} (from a ${show(a.shape)}, transA=${transA})`, `${Kb} (b ${show(b.shape)}, transB=${transB})`);
+    if (K !== Kb) fail('SHAPE_MISMATCH', 'gemm', `inner dimension of b (b ${show(b.shape)}, transB=${transB})`, `${K} (from a ${show(a.shape)}, transA=${transA})`, Kb);
     if (c) {
       requireSameDType('gemm', 'c', c, a.dtype);
       if (c.shape.length > 2) fail('SHAPE_MISMATCH', 'gemm', 'c rank', 'at most 2', c.shape.length);

@@ -43,7 +43,7 @@ export const matmul = defineOp<MatmulAttrs, MatmulInfo>({
     const M = as[as.length - 2]!, K = as[as.length - 1]!;
     const Kb = bs[bs.length - 2]!, N = bs[bs.length - 1]!;
     if (K !== Kb) {
-      fail('SHAPE_MISMATCH', 'matmul', 'b rows', `${K} (the columns of a ${show(a.shape)})`, `${Kb} (b ${show(b.shape)})`);
+      fail('SHAPE_MISMATCH', 'matmul', `b rows (b ${show(b.shape)})`, `${K} (the columns of a ${show(a.shape)})`, Kb);
     }
     const batch = broadcastShapes('matmul', as.slice(0, -2), bs.slice(0, -2));
     const out = [...batch, ...(aPromoted ? [] : [M]), ...(bPromoted ? [] : [N])];
