@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,13 +50,16 @@ export interface NativeStatus {
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-/** Candidates in order: prebuilds/<platform>-<arch>/, then the local cmake-js / node-gyp build. */
+/**
+ * Candidates in order: prebuilds/<platform>-<arch>/, then the local cmake-js / node-gyp build.
+ * A local build newer than the prebuild goes first: a developer who rebuilt wants their build.
+ */
 function candidates(): Array<{ source: 'prebuild' | 'build'; path: string }> {
   const platformDir = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
-  return [
-    { source: 'prebuild', path: join(platformDir, 'lepton.napi.node') },
-    { source: 'build', path: join(packageRoot, 'build', 'Release', 'lepton.node') },
-  ];
+  const prebuild = { source: 'prebuild' as const, path: join(platformDir, 'lepton.napi.node') };
+  const build = { source: 'build' as const, path: join(packageRoot, 'build', 'Release', 'lepton.node') };
+  const mtime = (p: string) => (existsSync(p) ? statSync(p).mtimeMs : -1);
+  return mtime(build.path) > mtime(prebuild.path) && mtime(prebuild.path) >= 0 ? [build, prebuild] : [prebuild, build];
 }
 
 function load(): { addon?: NativeAddon; status: NativeStatus } {

@@ -396,8 +396,9 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
     if (!log) y[i] = e;
   }
   if (log) {
-    const float c = static_cast<float>(static_cast<double>(m) + std::log(total));
-    for (int64_t i = 0; i < n; ++i) y[i] = x[i] - c;
+    // (x - m) - log(sum): folding m into one constant would cost up to half an ulp of m.
+    const float ls = static_cast<float>(std::log(total));
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - ls;
   } else {
     const float r = static_cast<float>(1.0 / total);
     for (int64_t i = 0; i < n; ++i) y[i] *= r;
@@ -434,11 +435,11 @@ void softmax_cols(const float* x, float* y, int64_t L, int64_t inner, int64_t w,
   }
   float f[256];
   for (int64_t j = 0; j < w; ++j)
-    f[j] = log ? static_cast<float>(mx[j] + std::log(sm[j])) : static_cast<float>(1.0 / sm[j]);
+    f[j] = log ? static_cast<float>(std::log(sm[j])) : static_cast<float>(1.0 / sm[j]);
   for (int64_t r = 0; r < L; ++r) {
     const float* p = x + r * inner;
     float* q = y + r * inner;
-    for (int64_t j = 0; j < w; ++j) q[j] = log ? p[j] - f[j] : q[j] * f[j];
+    for (int64_t j = 0; j < w; ++j) q[j] = log ? (p[j] - mx[j]) - f[j] : q[j] * f[j];
   }
 }
 

@@ -213,11 +213,12 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
     total += bs;
   }
   if (log) {
-    const float c = static_cast<float>(static_cast<double>(m) + __builtin_log(total));
-    const __m256 vc = set1(c);
+    // (x - m) - log(sum): folding m into one constant would cost up to half an ulp of m.
+    const float ls = static_cast<float>(__builtin_log(total));
+    const __m256 vl = set1(ls);
     int64_t j = 0;
-    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(y + j, _mm256_sub_ps(_mm256_loadu_ps(x + j), vc));
-    for (; j < n; ++j) y[j] = x[j] - c;
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(y + j, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm), vl));
+    for (; j < n; ++j) y[j] = (x[j] - m) - ls;
   } else {
     const float r = static_cast<float>(1.0 / total);
     const __m256 vr = set1(r);
@@ -260,16 +261,17 @@ void softmax_cols(const float* x, float* y, int64_t L, int64_t inner, int64_t w,
       if (!log) q[j] = e;
     }
   }
-  for (int64_t j = 0; j < w; ++j) sm[j] = log ? mx[j] + logf(sm[j]) : 1.0f / sm[j];
+  for (int64_t j = 0; j < w; ++j) sm[j] = log ? logf(sm[j]) : 1.0f / sm[j];
   for (int64_t r = 0; r < L; ++r) {
     const float* p = x + r * inner;
     float* q = y + r * inner;
     int64_t j = 0;
     for (; j + 8 <= w; j += 8) {
       const __m256 s = _mm256_loadu_ps(sm + j);
-      _mm256_storeu_ps(q + j, log ? _mm256_sub_ps(_mm256_loadu_ps(p + j), s) : _mm256_mul_ps(_mm256_loadu_ps(q + j), s));
+      _mm256_storeu_ps(q + j, log ? _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(p + j), _mm256_loadu_ps(mx + j)), s)
+                                  : _mm256_mul_ps(_mm256_loadu_ps(q + j), s));
     }
-    for (; j < w; ++j) q[j] = log ? p[j] - sm[j] : q[j] * sm[j];
+    for (; j < w; ++j) q[j] = log ? (p[j] - mx[j]) - sm[j] : q[j] * sm[j];
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -41,6 +42,7 @@ class ThreadPool {
       next_.store(0);
       pending_ = ntasks;
       ++generation_;
+      published_.store(generation_, std::memory_order_release);
     }
     wake_.notify_all();
     work_on_tasks(fn, ntasks);
@@ -70,6 +72,7 @@ class ThreadPool {
     for (;;) {
       const std::function<void(int64_t)>* fn;
       int64_t ntasks;
+      spin_until_published(seen);
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && fn_ != nullptr); });
@@ -83,6 +86,20 @@ class ThreadPool {
       std::lock_guard<std::mutex> lock(mutex_);
       --active_;
       if (pending_ == 0 && active_ == 0) done_.notify_all();
+    }
+  }
+
+  // Back-to-back regions (a GEMM runs one per cache block) arrive microseconds apart: a
+  // short spin catches them without a futex wake-up, and keeps a sleeping worker from
+  // being packed onto the caller's core by the hypervisor's scheduler.
+  void spin_until_published(uint64_t seen) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+    for (int i = 0;; ++i) {
+      if (published_.load(std::memory_order_acquire) != seen) return;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) return;
     }
   }
 
@@ -106,6 +123,7 @@ class ThreadPool {
   int64_t pending_ = 0;
   int active_ = 0;  // workers inside the current region
   uint64_t generation_ = 0;
+  std::atomic<uint64_t> published_{0};  // generation_, readable without the lock
   bool stopping_ = false;
   static thread_local bool in_region_;
 };
