@@ -1,5 +1,5 @@
 import type { ArgReduceAttrs, ArgReduceInfo } from '../../../ops/argReduce.js';
-import { REDUCE_KINDS, type ReduceAttrs, type ReduceInfo, type ReduceKind } from '../../../ops/reduce.js';
+import { REDUCE_KINDS, reduceOps, type ReduceAttrs, type ReduceInfo, type ReduceKind } from '../../../ops/reduce.js';
 import type { StridedView } from '../../../tensor.js';
 import type { CpuKernel } from './kernel.js';
 
@@ -20,9 +20,27 @@ const reduceKernel: CpuKernel<ReduceAttrs, ReduceInfo> = {
     const x = x0!;
     const out = y as Float32Array;
     if (info.identity) return addon.copyStrided(x.shape, x.strides, x.offset, x.data, out, sync);
-    return addon.reduce(REDUCE_CODE[info.kind], x.shape, x.strides, x.offset, x.data as Float32Array, info.mask, out, sync);
+    const done = addon.reduce(REDUCE_CODE[info.kind], x.shape, x.strides, x.offset, x.data as Float32Array, info.mask, out, sync);
+    if (info.kind !== 'l2') return done;
+    return done ? done.then(() => rescueL2(info, x, out)) : rescueL2(info, x, out);
   },
 };
+
+/**
+ * The native l2 sums float32 squares, which overflow (or underflow) although the norm itself
+ * fits in float32 (|x| > ~1e19 or < ~1e-19). Outputs that come out infinite or zero are
+ * recomputed by the float64 reference; in-range inputs never take this path.
+ */
+function rescueL2(info: ReduceInfo, x: StridedView, out: Float32Array): undefined {
+  let suspect = false;
+  for (let i = 0; i < out.length && !suspect; i++) suspect = out[i] === 0 || out[i] === Infinity;
+  if (suspect) {
+    const exact = new Float64Array(out.length);
+    reduceOps.l2.reference(info, [x], [exact]);
+    out.set(exact);
+  }
+  return undefined;
+}
 
 const argReduceKernel: CpuKernel<ArgReduceAttrs, ArgReduceInfo> = {
   accepts: (_info, [x]) => nativeStridedF32(x),
