@@ -373,7 +373,7 @@ void unary(int op, const float* x, float* y, int64_t n) {
 void clip(const float* x, float lo, float hi, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];
-    y[i] = v != v ? v : (v < lo ? lo : (v > hi ? hi : v));
+    y[i] = v != v ? v : (v < lo ? (lo < hi ? lo : hi) : (v > hi ? hi : v));  // min(max(v, lo), hi): hi wins when lo > hi (ONNX)
   }
 }
 

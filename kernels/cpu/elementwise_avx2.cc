@@ -148,7 +148,7 @@ void clip(const float* x, float lo, float hi, float* y, int64_t n) {
   }
   for (; i < n; ++i) {
     const float v = x[i];
-    y[i] = v != v ? v : (v < lo ? lo : (v > hi ? hi : v));
+    y[i] = v != v ? v : (v < lo ? (lo < hi ? lo : hi) : (v > hi ? hi : v));  // min(max(v, lo), hi): hi wins when lo > hi (ONNX)
   }
 }
 

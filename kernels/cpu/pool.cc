@@ -280,18 +280,19 @@ void global_max_pool_f32(int64_t nc, int64_t spatial, const float* x, float* y) 
       }
       if (spatial < 16) {
         float m = xp[0];
-        for (int64_t i = 1; i < spatial; ++i) m = xp[i] > m ? xp[i] : m;
+        for (int64_t i = 1; i < spatial; ++i) m = (xp[i] > m || xp[i] != xp[i]) ? xp[i] : m;
         y[t] = m;
         continue;
       }
+      // NaN is sticky: once a lane holds NaN nothing compares greater, and a later NaN replaces it.
       float acc[8];
       for (int j = 0; j < 8; ++j) acc[j] = xp[j];
       int64_t i = 8;
       for (; i + 8 <= spatial; i += 8)
-        for (int j = 0; j < 8; ++j) acc[j] = xp[i + j] > acc[j] ? xp[i + j] : acc[j];
+        for (int j = 0; j < 8; ++j) acc[j] = (xp[i + j] > acc[j] || xp[i + j] != xp[i + j]) ? xp[i + j] : acc[j];
       float m = acc[0];
-      for (int j = 1; j < 8; ++j) m = acc[j] > m ? acc[j] : m;
-      for (; i < spatial; ++i) m = xp[i] > m ? xp[i] : m;
+      for (int j = 1; j < 8; ++j) m = (acc[j] > m || acc[j] != acc[j]) ? acc[j] : m;
+      for (; i < spatial; ++i) m = (xp[i] > m || xp[i] != xp[i]) ? xp[i] : m;
       y[t] = m;
     }
   });

@@ -225,7 +225,7 @@ function defineGlobalPool(name: 'globalAvgPool' | 'globalMaxPool') {
           }
           const e = read(at);
           if (!isMax) acc += e;
-          else if (s === 0 || e > acc) acc = e;
+          else if (s === 0 || e > acc || e !== e) acc = e; // NaN anywhere propagates
         }
         store(p, isMax ? acc : info.spatial > 0 ? acc / info.spatial : 0);
       }
