@@ -39,3 +39,11 @@ export function deviceFor(id: string, op = 'device'): Backend {
 export function backendIds(): string[] {
   return [...backends.keys()];
 }
+
+/**
+ * The backend registered under an id ('webgpu' means 'webgpu:0'), with no availability check
+ * (info() can be slow: the CPU's reads /proc/cpuinfo). For hot paths: the runtime's per-op launch.
+ */
+export function backendById(id: string): Backend | undefined {
+  return backends.get(id === 'cpu' || id.includes(':') ? id : `${id}:0`);
+}

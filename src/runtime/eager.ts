@@ -4,15 +4,13 @@ import type { OpDef, OpInfo } from '../ops/op.js';
 import { sizeOf } from '../shape.js';
 import type { Storage } from '../storage.js';
 import { setTensorMover, Tensor, tensorOf, type TensorMeta } from '../tensor.js';
-import { deviceFor } from './devices.js';
+import { backendById, deviceFor } from './devices.js';
+import { asLeptonError } from './errors.js';
+import { emitFallback } from './events.js';
+import { runKernel } from './executor.js';
 
-/** Turns whatever a kernel threw into a LeptonError with a stable code. */
-export function asLeptonError(op: string, err: unknown): LeptonError {
-  if (err instanceof LeptonError) return err;
-  const e = err as { code?: string; message?: string };
-  const code = e?.code === 'OUT_OF_MEMORY' || e?.code === 'DEVICE_LOST' || e?.code === 'NATIVE_ARGUMENT' ? e.code : 'KERNEL_ERROR';
-  return new LeptonError(code, `${op}: kernel failed: ${e?.message ?? String(err)}`, { cause: err });
-}
+export { asLeptonError } from './errors.js';
+export { onFallback, type FallbackEvent, type FallbackListener } from './events.js';
 
 /** Marks storage as produced by `work`: reads wait for it; a failure is recorded, never unhandled. */
 function produce(storages: Storage[], work: Promise<void>, op: string): void {
@@ -46,7 +44,9 @@ async function inputsReady(op: string, inputs: readonly (Tensor | undefined)[]):
 function chooseDevice(op: string, inputs: readonly (Tensor | undefined)[], pin: string | undefined): Backend {
   if (pin !== undefined) return deviceFor(pin, op);
   const first = inputs.find((t): t is Tensor => t !== undefined);
-  return deviceFor(first ? first.device : 'cpu', op);
+  const id = first ? first.device : 'cpu';
+  // A device that holds a tensor is registered; skip deviceFor's info() call on this hot path.
+  return backendById(id) ?? deviceFor(id, op);
 }
 
 export interface ApplyOptions {
@@ -55,7 +55,8 @@ export interface ApplyOptions {
 
 /**
  * Runs one op eagerly: validates synchronously (throwing LeptonError at the call),
- * returns output tensors at once, and queues the kernel behind its inputs.
+ * returns output tensors at once, and queues the kernel behind its inputs on the device's
+ * queue, the same launch path compiled graphs use (src/runtime/executor.ts runKernel).
  * If the chosen device cannot run the op it falls back to the CPU.
  */
 export function apply<A, I extends OpInfo>(op: OpDef<A, I>, inputs: readonly (Tensor | undefined)[], attrs: A, options: ApplyOptions = {}): Tensor[] {
@@ -75,7 +76,7 @@ export function apply<A, I extends OpInfo>(op: OpDef<A, I>, inputs: readonly (Te
       throw new LeptonError('UNSUPPORTED_OP', `${op.name}: device ${backend.id} cannot run it: ${support.reason}`);
     }
     logFallback(op.name, backend.id, support.reason);
-    backend = deviceFor('cpu', op.name);
+    backend = backendById('cpu') ?? deviceFor('cpu', op.name);
   }
 
   if (op.view && inputs[0]) {
@@ -92,7 +93,7 @@ export function apply<A, I extends OpInfo>(op: OpDef<A, I>, inputs: readonly (Te
   const placed = inputs.map((t) => t && (t.device !== backend.id ? t.to(backend.id) : pin(t)));
   const outputs = info.outputs.map((m) => tensorOf(backend.allocate(m.dtype, sizeOf(m.shape)), m.shape));
   const work = inputsReady(op.name, placed)
-    .then(() => backend.execute(op, attrs, info, placed, outputs))
+    .then(() => runKernel(backend, op, attrs, info, placed, outputs))
     .finally(() => placed.forEach((t) => t?.dispose()));
   produce(outputs.map((t) => t.storage(op.name)), work, op.name);
   return outputs;
@@ -108,17 +109,8 @@ export function apply1<A, I extends OpInfo>(op: OpDef<A, I>, inputs: readonly (T
   return apply(op, inputs, attrs, options)[0]!;
 }
 
-type FallbackListener = (event: { op: string; from: string; to: string; reason: string }) => void;
-const listeners: FallbackListener[] = [];
-
-export function onFallback(listener: FallbackListener): () => void {
-  listeners.push(listener);
-  return () => listeners.splice(listeners.indexOf(listener), 1);
-}
-
 function logFallback(op: string, from: string, reason: string): void {
-  for (const l of listeners) l({ op, from, to: 'cpu', reason });
-  if (process.env.LEPTON_LOG_FALLBACK) console.warn(`lepton-compute: ${op} falls back from ${from} to cpu: ${reason}`);
+  emitFallback({ kind: 'unsupported', op, from, to: 'cpu', reason });
 }
 
 // Moving between devices: download to the host, upload to the target.

@@ -1,0 +1,317 @@
+/**
+ * lc.compile(graph, options) and the compiled model. Compiling runs the passes in order:
+ *   1. fusion         (once: passes/fuse.ts)
+ *   2. placement      (per input shapes: passes/place.ts)
+ *   3. schedule       (explicit transfers: passes/schedule.ts)
+ *   4. memory plan    (slots and reuse: passes/memory.ts)
+ * and caches the plan of passes 2-4 per set of input shapes. model.run executes a plan through
+ * the per-device queues (src/runtime/executor.ts).
+ */
+import { LeptonError, show } from '../errors.js';
+import { deviceFor, devices as allDevices } from '../runtime/devices.js';
+import { deviceProfile, type DeviceProfile } from '../runtime/calibrate.js';
+import { emitFallback, type FallbackEvent, type FallbackListener } from '../runtime/events.js';
+import { executePlan } from '../runtime/executor.js';
+import { isHealthy } from '../runtime/health.js';
+import { Profile, type StepRecord } from '../runtime/profile.js';
+import { concat } from '../ops/layout.js';
+import { apply1 } from '../runtime/eager.js';
+import { Tensor, tensorOf } from '../tensor.js';
+import type { GraphIR } from './ir.js';
+import { fuse, type FusedGraph } from './passes/fuse.js';
+import type { DeviceMemory } from './passes/memory.js';
+import type { Target } from './passes/place.js';
+import { Plan, type PlacementEntry } from './plan.js';
+
+export interface CompileOptions {
+  /** Devices to place on, in order of preference: kinds ('webgpu') or ids ('webgpu:0'). Default: every available device, GPUs first. The CPU is always the fallback. */
+  devices?: readonly string[];
+  /** Run pass 1 (default true). */
+  fuse?: boolean;
+  /** Concrete shapes for dynamic inputs, used for the plan compile() builds up front (default: -1 -> 1). */
+  shapes?: Readonly<Record<string, readonly number[]>>;
+}
+
+export interface RunOptions {
+  /** Higher runs first when runs queue on a device (default 0). */
+  priority?: number;
+  /** 'batch': split dim 0 of the inputs across the devices in proportion to their speed, run the parts concurrently, join. */
+  split?: 'batch' | 'none';
+}
+
+/** The passes as run, in order (model.passes). */
+export interface PassReport {
+  readonly pass: number;
+  readonly name: string;
+  readonly detail: string;
+}
+
+const DEFAULT_ORDER = ['cuda', 'webgpu', 'cpu'];
+
+export async function compile(graph: GraphIR, options: CompileOptions = {}): Promise<Model> {
+  if (!graph || !(graph.nodes && graph.inputs && graph.outputs)) throw new LeptonError('BAD_ARGUMENT', `compile: graph must be an lc.Graph, got ${show(graph)}`);
+  if (graph.outputs.size === 0) throw new LeptonError('BAD_ARGUMENT', 'compile: graph must have at least one output (graph.output(name, value))');
+  const { ids, skipped } = resolveDevices(options.devices);
+  const cpu = deviceFor('cpu');
+  const profiles = new Map(await Promise.all([...new Set([...ids, 'cpu'])].map(async (id) => [id, await deviceProfile(deviceFor(id))] as const)));
+  const fused = options.fuse === false ? noFusion(graph) : await fuse(graph);
+  const model = new Model(fused, ids, skipped, profiles, { backend: cpu, profile: profiles.get('cpu')! }, graph.nodes.length);
+  const shapes = new Map([...graph.inputs].map(([name, v]) => [name, options.shapes?.[name] ?? v.shape.map((d) => (d < 0 ? 1 : d))]));
+  model.plan(shapes);
+  return model;
+}
+
+function noFusion(g: GraphIR): FusedGraph {
+  return { nodes: g.nodes.map((n) => ({ ...n, fused: [] })), inputs: g.inputs, outputs: g.outputs };
+}
+
+/**
+ * Device ids from kinds or ids, in the order given. A known but unavailable device (no CUDA on
+ * this machine) is skipped with its reason, so one device list serves every machine; a name that
+ * matches no device at all is refused.
+ */
+function resolveDevices(requested: readonly string[] | undefined): { ids: string[]; skipped: { device: string; reason: string }[] } {
+  const all = allDevices();
+  const want = requested ?? DEFAULT_ORDER;
+  if (!Array.isArray(want)) throw new LeptonError('BAD_ARGUMENT', `compile: devices must be an array like ["webgpu", "cpu"], got ${show(want)}`);
+  const ids: string[] = [];
+  const skipped: { device: string; reason: string }[] = [];
+  for (const w of want) {
+    const matches = all.filter((d) => d.id === w || d.kind === w);
+    if (matches.length === 0) {
+      throw new LeptonError('BAD_ARGUMENT', `compile: devices must name known devices or kinds (${all.map((d) => d.id).join(', ')}), got ${show(w)}`);
+    }
+    for (const m of matches) {
+      if (!m.available) skipped.push({ device: m.id, reason: m.reason ?? 'unavailable' });
+      else if (!ids.includes(m.id)) ids.push(m.id);
+    }
+  }
+  return { ids, skipped };
+}
+
+export class Model {
+  private readonly plans = new Map<string, Plan>();
+  private last: Plan | undefined;
+  private runs = 0;
+  private lastRecords: StepRecord[] = [];
+  private readonly listeners: FallbackListener[] = [];
+  private readonly splitSpeed = new Map<string, number>();
+  /** Rows/s of split runs and of the fastest device alone (moving averages), for split: 'batch'. */
+  private readonly splitStats: { split?: number; single?: number; runs: number } = { runs: 0 };
+  readonly passes: PassReport[];
+
+  /** @internal Made by lc.compile. */
+  constructor(private readonly graph: FusedGraph, readonly devices: readonly string[],
+    /** Requested devices left out because they are unavailable here, with the reason. */
+    readonly skippedDevices: readonly { device: string; reason: string }[], private readonly profiles: ReadonlyMap<string, DeviceProfile>,
+    private readonly cpu: Target, sourceNodes: number) {
+    const fusedAway = sourceNodes - graph.nodes.length;
+    this.passes = [
+      { pass: 1, name: 'fusion', detail: `${sourceNodes} nodes -> ${graph.nodes.length} (${fusedAway} folded into conv2d/matmul/gemm)` },
+      { pass: 2, name: 'placement', detail: `per input shapes, over ${devices.join(', ') || 'cpu'} (cpu is the fallback)` },
+      { pass: 3, name: 'schedule', detail: 'steps with explicit transfers where devices meet' },
+      { pass: 4, name: 'memory plan', detail: 'slots reused after their last reader, per device' },
+    ];
+  }
+
+  /** Node -> device and why, for the most recent plan. */
+  get placement(): PlacementEntry[] {
+    return this.last!.placement;
+  }
+
+  /** Planned peak bytes per device vs the sum of all buffers, for the most recent plan. */
+  get memory(): Record<string, DeviceMemory> {
+    return this.last!.memory;
+  }
+
+  /** Input names with their (possibly dynamic) shapes. */
+  get inputs(): Record<string, readonly number[]> {
+    return Object.fromEntries([...this.graph.inputs].map(([k, v]) => [k, v.shape]));
+  }
+
+  get outputs(): string[] {
+    return [...this.graph.outputs.keys()];
+  }
+
+  /** Subscribes to fallback events of this model ('fallback' is the only event). */
+  on(event: 'fallback', listener: FallbackListener): () => void {
+    if (event !== 'fallback') throw new LeptonError('BAD_ARGUMENT', `model.on: event must be "fallback", got ${show(event)}`);
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** The plan for these input shapes (passes 2-4), cached; `only` restricts placement to one device. */
+  plan(shapes: ReadonlyMap<string, readonly number[]>, only?: string): Plan {
+    const ids = (only ? [only] : this.devices).filter(isHealthy);
+    const key = `${[...shapes].map(([k, s]) => `${k}:${s.join('x')}`).join(',')}@${ids.join('+')}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      const targets = ids.map((id) => ({ backend: deviceFor(id), profile: this.profiles.get(id)! }));
+      plan = new Plan(key, this.graph, shapes, targets, this.cpu);
+      this.plans.set(key, plan);
+      for (const f of plan.fallbacks) this.emit({ kind: 'unsupported', op: f.op, node: f.node, from: ids.join('+') || 'none', to: 'cpu', reason: f.reason });
+    }
+    if (!only) this.last = plan;
+    return plan;
+  }
+
+  /** Runs the model. Inputs may be on any device; outputs stay on the device that produced them. */
+  async run(inputs: Readonly<Record<string, Tensor>>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+    const feeds = this.checkInputs(inputs);
+    const priority = options.priority ?? 0;
+    if (typeof priority !== 'number' || Number.isNaN(priority)) throw new LeptonError('BAD_ARGUMENT', `run: priority must be a number, got ${show(priority)}`);
+    const records: StepRecord[] = [];
+    const ctx = { priority, run: ++this.runs, records, emit: (e: FallbackEvent) => this.emit(e) };
+    // The run holds its own handles on the inputs (the caller may dispose theirs meanwhile);
+    // external inputs must be ready before any step reads them.
+    const held = new Map([...feeds].map(([k, t]) => [k, tensorOf(t.storage('run'), t.shape, t.strides, t.offset)]));
+    try {
+      await Promise.all([...held.values()].map((t) => t.ready()));
+      let out: Record<string, Tensor>;
+      if (options.split === 'batch') out = await this.runSplit(held, ctx);
+      else {
+        const plan = this.plan(new Map([...held].map(([k, t]) => [k, t.shape])));
+        await this.residentsReady(plan);
+        out = await executePlan(plan, held, ctx);
+      }
+      this.lastRecords = records;
+      return out;
+    } finally {
+      for (const t of held.values()) t.dispose();
+    }
+  }
+
+  /** Per-node device, time and bytes moved of the last run; .toTrace(path?) gives chrome://tracing JSON. */
+  profile(): Profile {
+    return new Profile(this.lastRecords);
+  }
+
+  /** Frees device copies of constants held by cached plans. */
+  dispose(): void {
+    for (const p of this.plans.values()) p.dispose();
+    this.plans.clear();
+  }
+
+  /**
+   * split: 'batch'. Each device gets a share of dim 0 in proportion to its speed: at first the
+   * inverse of its plan's estimated time, then the rows/s it actually reached in earlier split runs
+   * (a moving average). The parts run concurrently, each placed on its own device (with the CPU as
+   * fallback), and the outputs are joined along dim 0 on the host.
+   */
+  private async runSplit(feeds: Map<string, Tensor>, ctx: Parameters<typeof executePlan>[2]): Promise<Record<string, Tensor>> {
+    const batch = new Set([...feeds.values()].map((t) => t.shape[0]));
+    if (batch.size !== 1 || [...this.graph.inputs.values()].some((v) => v.shape[0] !== -1)) {
+      throw new LeptonError('BAD_ARGUMENT', `run: split "batch" needs every input to have a dynamic dim 0 (-1) and the same batch size, got ${show([...feeds.values()].map((t) => t.shape))}`);
+    }
+    const n = [...batch][0]!;
+    const ids = this.devices.filter(isHealthy);
+    const shapesFor = (rows: number) => new Map([...feeds].map(([k, t]) => [k, [rows, ...t.shape.slice(1)]]));
+    const speed = ids.map((id) => this.splitSpeed.get(id) ?? n / Math.max(1e-9, this.plan(shapesFor(n), id).estimatedSec));
+    const total = speed.reduce((a, b) => a + b, 0);
+    const rows = speed.map((s) => Math.floor((n * s) / total));
+    rows[speed.indexOf(Math.max(...speed))]! += n - rows.reduce((a, b) => a + b, 0);
+    const parts = ids.map((id, i) => ({ id, rows: rows[i]! })).filter((p) => p.rows > 0);
+    // Splitting pays only when the devices do not slow each other down (a software GPU shares the
+    // CPU's cores): once both were measured, runs take the better of the split and the fastest
+    // device alone, trying the split again every SPLIT_RECHECK runs.
+    const stats = this.splitStats;
+    stats.runs++;
+    const single = parts.length <= 1 || (stats.split !== undefined && (stats.single === undefined || (stats.single > stats.split && stats.runs % SPLIT_RECHECK !== 0)));
+    const t0 = performance.now();
+    if (single) {
+      const id = parts.length ? parts.reduce((a, b) => (b.rows > a.rows ? b : a)).id : undefined;
+      const plan = this.plan(shapesFor(n), id);
+      await this.residentsReady(plan);
+      const out = await onHost(await executePlan(plan, feeds, ctx));
+      if (parts.length > 1) stats.single = ema(stats.single, n / ((performance.now() - t0) / 1000));
+      return out;
+    }
+    let start = 0;
+    const results = await Promise.all(parts.map(async (p) => {
+      const slice = new Map([...feeds].map(([k, t]) => [k, sliceRows(t, start, p.rows)]));
+      start += p.rows;
+      const plan = this.plan(shapesFor(p.rows), p.id);
+      await this.residentsReady(plan);
+      const t1 = performance.now();
+      try {
+        // Timed until the part's outputs are on the host: a GPU's steps return once encoded.
+        const host = await onHost(await executePlan(plan, slice, ctx));
+        this.splitSpeed.set(p.id, ema(this.splitSpeed.get(p.id), p.rows / Math.max(1e-6, (performance.now() - t1) / 1000)));
+        return host;
+      } finally {
+        for (const t of slice.values()) t.dispose();
+      }
+    }));
+    const out: Record<string, Tensor> = {};
+    for (const name of this.outputs) {
+      out[name] = apply1(concat, results.map((r) => r[name]!), { axis: 0 });
+      await out[name].ready();
+      for (const r of results) r[name]!.dispose();
+    }
+    stats.split = ema(stats.split, n / ((performance.now() - t0) / 1000));
+    return out;
+  }
+
+  /** Rows/s each device reached in split runs (moving average), by device id. */
+  get splitRates(): Record<string, number> {
+    return Object.fromEntries(this.splitSpeed);
+  }
+
+  private async residentsReady(plan: Plan): Promise<void> {
+    // A failed upload is left on the constant's storage: the executor treats it as that device failing.
+    const pending = plan.residentsReady();
+    if (pending) await pending.catch(() => undefined);
+  }
+
+  private checkInputs(inputs: Readonly<Record<string, Tensor>>): Map<string, Tensor> {
+    if (!inputs || typeof inputs !== 'object') throw new LeptonError('BAD_ARGUMENT', `run: inputs must be an object of tensors by name, got ${show(inputs)}`);
+    const feeds = new Map<string, Tensor>();
+    for (const [name, v] of this.graph.inputs) {
+      const t = inputs[name];
+      if (!(t instanceof Tensor)) throw new LeptonError('BAD_ARGUMENT', `run: input ${show(name)} must be a Tensor, got ${show(t)}`);
+      t.storage('run', `input ${show(name)}`);
+      if (t.dtype !== v.dtype) throw new LeptonError('DTYPE_UNSUPPORTED', `run: input ${show(name)} dtype must be ${v.dtype}, got ${t.dtype}`);
+      if (t.rank !== v.shape.length || v.shape.some((d, i) => d >= 0 && d !== t.shape[i])) {
+        throw new LeptonError('SHAPE_MISMATCH', `run: input ${show(name)} shape must be ${show(v.shape)} (-1: any), got ${show(t.shape)}`);
+      }
+      feeds.set(name, t);
+    }
+    for (const name of Object.keys(inputs)) {
+      if (!this.graph.inputs.has(name)) throw new LeptonError('BAD_ARGUMENT', `run: input ${show(name)} must be one of the graph's inputs (${[...this.graph.inputs.keys()].join(', ')})`);
+    }
+    return feeds;
+  }
+
+  private emit(e: FallbackEvent): void {
+    for (const l of [...this.listeners]) l(e);
+    emitFallback(e);
+  }
+}
+
+/** Split runs try splitting again this often after running on one device was found faster. */
+const SPLIT_RECHECK = 16;
+
+function ema(before: number | undefined, now: number): number {
+  return before === undefined ? now : 0.5 * before + 0.5 * now;
+}
+
+/** The outputs copied to the host and ready (device copies released). */
+async function onHost(out: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  const host: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(out)) {
+    host[name] = t.device === 'cpu' ? t : t.to('cpu');
+    await host[name].ready();
+    if (host[name] !== t) t.dispose();
+  }
+  return host;
+}
+
+/** Rows [start, start + rows) of dim 0: a view sharing storage when the tensor is row-major on any device. */
+function sliceRows(t: Tensor, start: number, rows: number): Tensor {
+  const storage = t.storage('run');
+  if (!t.contiguous) throw new LeptonError('BAD_ARGUMENT', `run: split "batch" needs contiguous inputs, got strides ${show(t.strides)}`);
+  return tensorOf(storage, [rows, ...t.shape.slice(1)], t.strides, t.offset + start * (t.strides[0] ?? 0));
+}
