@@ -10,7 +10,7 @@ import * as lc from '../dist/index.js';
 import { native } from '../dist/native.js';
 import { cpuCases } from './cases.js';
 import { barChartSvg } from './chart.js';
-import { runNumpy } from './peers/numpy.js';
+import { startNumpy } from './peers/numpy.js';
 import { ortError, ortVersion, timeOrt } from './peers/ort.js';
 import { timeAsync } from './timing.js';
 
@@ -49,7 +49,7 @@ if (native) {
 }
 console.log(`measured peak: ${peakGflops?.toFixed(1) ?? 'n/a'} GFLOP/s (FMA, all threads), read bandwidth ${readGbps?.toFixed(1) ?? 'n/a'} GB/s`);
 
-const numpy = args['no-peers'] ? { error: 'peers disabled' } : runNumpy(cases.filter((c) => c.numpy).map((c) => ({ name: c.name, ...c.numpy })));
+const numpy = args['no-peers'] ? { error: 'peers disabled' } : await startNumpy();
 console.log(`peers: ${numpy.error ?? numpy.version}; ${args['no-peers'] ? 'onnxruntime disabled' : ortError ?? ortVersion} (CPU EP, ${threads} threads)`);
 
 const bar = new cliProgress.SingleBar({ format: 'bench [{bar}] {value}/{total} {case}', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
@@ -65,7 +65,8 @@ for (const c of cases) {
     y.dispose();
   });
   const ort = args['no-peers'] ? undefined : await timeOrt(c.ort, data, threads).catch((e) => (console.warn(`\nort ${c.name}: ${e.message}`), undefined));
-  const np = numpy.times?.[c.name];
+  // Peers run right after ours on the same inputs' shapes, so all three see the same machine state.
+  const np = c.numpy && numpy.time ? await numpy.time(c.numpy) : undefined;
   const rate = (sec) => (sec === undefined ? undefined : c.work / sec / 1e9);
   const oursRate = rate(ours);
   const peak = c.unit === 'GB/s' ? readGbps : peakGflops;
@@ -79,6 +80,7 @@ for (const c of cases) {
   bar.increment();
 }
 bar.stop();
+numpy.close?.();
 
 const fmt = (v, d = 1) => (v === undefined ? '—' : v.toFixed(d));
 const header = '| case | lepton | numpy | × numpy | onnxruntime | × ort | % peak |\n|---|---:|---:|---:|---:|---:|---:|';
