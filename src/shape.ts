@@ -28,6 +28,23 @@ export function isContiguous(shape: Shape, strides: Shape): boolean {
   return true;
 }
 
+/** Calls visit(storage index) for every element of a strided box, row-major. */
+export function forEachIndex(shape: Shape, strides: Shape, base: number, visit: (index: number) => void): void {
+  const n = sizeOf(shape);
+  const rank = shape.length;
+  const idx = new Array<number>(rank).fill(0);
+  let at = base;
+  for (let i = 0; i < n; i++) {
+    visit(at);
+    for (let d = rank - 1; d >= 0; d--) {
+      at += strides[d]!;
+      if (++idx[d]! < shape[d]!) break;
+      at -= strides[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
 export function checkShape(op: string, argument: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) fail('BAD_ARGUMENT', op, argument, 'an array of non-negative integers', shape);
   for (const d of shape) {
@@ -43,6 +60,17 @@ export function normalizeAxis(op: string, argument: string, axis: unknown, rank:
   }
   const a = axis as number;
   return a < 0 ? a + rank : a;
+}
+
+/** Resolves an axes list against rank: integers in [-rank, rank-1], no axis named twice; ascending. Throws BAD_ATTRIBUTE. */
+export function normalizeAxes(op: string, value: unknown, rank: number): number[] {
+  if (!Array.isArray(value)) fail('BAD_ATTRIBUTE', op, 'axes', 'an array of integers', value);
+  const axes = value.map((a) => {
+    if (!Number.isInteger(a) || a < -rank || a >= rank) fail('BAD_ATTRIBUTE', op, 'axes', `integers in [${-rank}, ${rank - 1}] (rank ${rank})`, value);
+    return a < 0 ? a + rank : a;
+  });
+  if (new Set(axes).size !== axes.length) fail('BAD_ATTRIBUTE', op, 'axes', 'distinct axes', value);
+  return axes.sort((a, b) => a - b);
 }
 
 /** numpy/ONNX multidirectional broadcasting of two shapes. */

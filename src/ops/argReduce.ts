@@ -1,9 +1,8 @@
 import { bytesPerElement, halfBitsToFloat32, type DType } from '../dtype.js';
 import { fail, show } from '../errors.js';
-import { normalizeAxis, sizeOf } from '../shape.js';
+import { forEachIndex, normalizeAxis, sizeOf } from '../shape.js';
 import { boolean, knownKeys, requireInput } from './attrs.js';
 import { defineOp, outputOf, type OpDef, type OpInfo } from './op.js';
-import { forEachIndex } from './reduce.js';
 
 export interface ArgReduceAttrs {
   /** The axis to search (negative counts from the end; default 0). */

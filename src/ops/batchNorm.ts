@@ -1,9 +1,8 @@
 import { bytesPerElement, elementWriter, type DType } from '../dtype.js';
 import { fail, show } from '../errors.js';
-import { sizeOf } from '../shape.js';
+import { forEachIndex, sizeOf } from '../shape.js';
 import { knownKeys, number, requireFloat, requireInput, requireSameDType } from './attrs.js';
 import { at, defineOp, outputOf, rawReader, type OpInfo } from './op.js';
-import { forEachIndex } from './reduce.js';
 
 export interface BatchNormAttrs {
   /** Added to the variance before the square root (default 1e-5, as ONNX). */

@@ -1,8 +1,7 @@
-import { bytesPerElement, float32ToHalfBits, isBigIntDType, isFloatDType, type DType, type TypedArray } from '../dtype.js';
-import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.js';
-import type { StridedView } from '../tensor.js';
+import { bytesPerElement, isBigIntDType, isFloatDType, type DType } from '../dtype.js';
+import { broadcastShapes, sizeOf } from '../shape.js';
 import { knownKeys, requireInput, requireNumeric, requireSameDType } from './attrs.js';
-import { defineOp, outputOf, rawReader, type OpDef, type OpInfo } from './op.js';
+import { broadcastView, defineOp, outputOf, rawReader, storeNumber, stridedWalk, type OpDef, type OpInfo } from './op.js';
 
 /** Binary ops by name, with the native BinaryOp code (kernels/cpu/elementwise.h). */
 export const BINARY_CODE = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, pow: 6 } as const;
@@ -17,42 +16,6 @@ export interface BinaryInfo extends OpInfo {
   /** Broadcast output shape. */
   readonly shape: readonly number[];
   readonly dtype: DType;
-}
-
-/**
- * Walks `shape` row-major and calls visit(i, at) with, for each view, the storage index of
- * element i (`at` is reused between calls). Views may broadcast (0 strides).
- */
-export function stridedWalk(shape: readonly number[], views: readonly { strides: readonly number[]; offset: number }[],
-  visit: (i: number, at: readonly number[]) => void): void {
-  const n = sizeOf(shape), rank = shape.length, k = views.length;
-  const at = views.map((v) => v.offset);
-  const idx = new Array<number>(rank).fill(0);
-  for (let i = 0; i < n; i++) {
-    visit(i, at);
-    for (let d = rank - 1; d >= 0; d--) {
-      for (let j = 0; j < k; j++) at[j]! += views[j]!.strides[d]!;
-      if (++idx[d]! < shape[d]!) break;
-      for (let j = 0; j < k; j++) at[j]! -= views[j]!.strides[d]! * shape[d]!;
-      idx[d] = 0;
-    }
-  }
-}
-
-/** A view of `v` read as if broadcast to `shape` (0 strides on broadcast axes). */
-export function broadcastView(v: StridedView, shape: readonly number[]): StridedView {
-  return { ...v, shape, strides: broadcastStrides(v.shape, v.strides, shape) };
-}
-
-/** Stores a JS number into an output element: integer arrays wrap like C (trunc, modulo 2^bits), float16 is encoded. */
-export function storeNumber(dtype: DType, out: TypedArray): (i: number, v: number) => void {
-  const arr = out as unknown as number[];
-  if (dtype === 'float16' && out instanceof Uint16Array) return (i, v) => { arr[i] = float32ToHalfBits(v); };
-  if (isBigIntDType(dtype)) {
-    const big = out as unknown as bigint[];
-    return (i, v) => { big[i] = Number.isFinite(v) ? BigInt(Math.trunc(v)) : 0n; };
-  }
-  return (i, v) => { arr[i] = v; };
 }
 
 // Number semantics: floats in float64 (rounded when stored); 32-bit-or-smaller integers exact

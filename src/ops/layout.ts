@@ -3,8 +3,7 @@ import { fail, LeptonError, show } from '../errors.js';
 import { contiguousStrides, isContiguous, normalizeAxis, sizeOf } from '../shape.js';
 import type { StridedView, TensorMeta } from '../tensor.js';
 import { boolean, knownKeys, requireInput, requireSameDType } from './attrs.js';
-import { stridedWalk } from './binary.js';
-import { defineOp, outputOf, type OpInfo, type ViewResult } from './op.js';
+import { defineOp, outputOf, stridedWalk, type OpInfo, type ViewResult } from './op.js';
 
 /*
  * Layout ops move no numbers. reshape/flatten of a contiguous input, squeeze, unsqueeze and

@@ -3,8 +3,7 @@ import { fail, show } from '../errors.js';
 import { sizeOf } from '../shape.js';
 import type { TensorMeta } from '../tensor.js';
 import { boolean, integer, knownKeys, requireFloat, requireInput, requireRank } from './attrs.js';
-import { storeNumber } from './binary.js';
-import { defineOp, outputOf, rawReader, type OpInfo } from './op.js';
+import { defineOp, outputOf, rawReader, storeNumber, type OpInfo } from './op.js';
 import { resolveWindow, type Window, type WindowAttrs } from './window.js';
 
 export interface Pool2dAttrs extends WindowAttrs {

@@ -1,6 +1,6 @@
 import { bytesPerElement, elementWriter, isBigIntDType, type DType } from '../dtype.js';
 import { fail } from '../errors.js';
-import { sizeOf } from '../shape.js';
+import { forEachIndex, normalizeAxes, sizeOf } from '../shape.js';
 import type { StridedView, TensorMeta } from '../tensor.js';
 import { boolean, knownKeys, requireInput } from './attrs.js';
 import { defineOp, outputOf, rawReader, type OpDef, type OpInfo } from './op.js';
@@ -29,37 +29,6 @@ export interface ReduceInfo extends OpInfo {
   /** Input elements folded into each output element. */
   readonly count: number;
   readonly dtype: DType;
-}
-
-/**
- * Normalises an axes list against rank: integers in [-rank, rank-1], no axis named twice.
- * Shared with the other ops that take ONNX axes.
- */
-export function normalizeAxes(op: string, value: unknown, rank: number): number[] {
-  if (!Array.isArray(value)) fail('BAD_ATTRIBUTE', op, 'axes', 'an array of integers', value);
-  const axes = value.map((a) => {
-    if (!Number.isInteger(a) || a < -rank || a >= rank) fail('BAD_ATTRIBUTE', op, 'axes', `integers in [${-rank}, ${rank - 1}] (rank ${rank})`, value);
-    return a < 0 ? a + rank : a;
-  });
-  if (new Set(axes).size !== axes.length) fail('BAD_ATTRIBUTE', op, 'axes', 'distinct axes', value);
-  return axes.sort((a, b) => a - b);
-}
-
-/** Calls visit(storage index) for every element of a strided box, row-major. */
-export function forEachIndex(shape: readonly number[], strides: readonly number[], base: number, visit: (index: number) => void): void {
-  const n = sizeOf(shape);
-  const rank = shape.length;
-  const idx = new Array<number>(rank).fill(0);
-  let at = base;
-  for (let i = 0; i < n; i++) {
-    visit(at);
-    for (let d = rank - 1; d >= 0; d--) {
-      at += strides[d]!;
-      if (++idx[d]! < shape[d]!) break;
-      at -= strides[d]! * shape[d]!;
-      idx[d] = 0;
-    }
-  }
 }
 
 /** Folds the values `each` yields (count of them) into one float64 result. */

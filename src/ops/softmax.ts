@@ -1,9 +1,8 @@
 import { bytesPerElement, elementWriter, type DType } from '../dtype.js';
 import { fail } from '../errors.js';
-import { normalizeAxis, sizeOf } from '../shape.js';
+import { forEachIndex, normalizeAxis, sizeOf } from '../shape.js';
 import { knownKeys, requireFloat, requireInput } from './attrs.js';
 import { defineOp, outputOf, rawReader, type OpDef, type OpInfo } from './op.js';
-import { forEachIndex } from './reduce.js';
 
 export interface SoftmaxAttrs {
   /** The axis normalised over (negative counts from the end; default -1). */

@@ -2,8 +2,7 @@ import { bytesPerElement, isBigIntDType, isIntegerDType, type DType } from '../d
 import { fail } from '../errors.js';
 import { sizeOf } from '../shape.js';
 import { knownKeys, number, oneOf, requireFloat, requireInput, requireNumeric } from './attrs.js';
-import { storeNumber, stridedWalk } from './binary.js';
-import { defineOp, outputOf, rawReader, type OpDef, type OpInfo } from './op.js';
+import { defineOp, outputOf, rawReader, storeNumber, stridedWalk, type OpDef, type OpInfo } from './op.js';
 
 /** Native UnaryOp codes (kernels/cpu/elementwise.h); gelu with approximate 'tanh' is gelu_tanh (4). */
 export const UNARY_CODE = {

@@ -1,11 +1,9 @@
 import * as lc from '../../src/index.js';
 import { cpuKernels } from '../../src/backends/cpu/kernels/index.js';
-import { native } from '../../src/native.js';
 import { argmax as argmaxOp, argmin as argminOp, type ArgReduceAttrs } from '../../src/ops/argReduce.js';
-import { hostStorage } from '../../src/storage.js';
-import { tensorOf } from '../../src/tensor.js';
 import { expectClose, referenceOutputs } from '../helpers/compare.js';
 import { testDevices } from '../helpers/devices.js';
+import { on, putOn, reportFallbacks, stridedTensorOf, THREADS, thrown, withThreads } from '../helpers/ops.js';
 import { randomInt, rng } from '../helpers/random.js';
 
 // Indices are exact: every comparison uses tolerance 0. Values come from a small set of integers so
@@ -21,49 +19,15 @@ function tiedValues(n: number, seed: number, levels = 4, nans = 0): Float32Array
   return Float32Array.from({ length: n }, () => (r() < nans ? NaN : Math.floor(r() * levels)));
 }
 
-/** A float32 view of `shape` inside a larger buffer: permuted, padded strides and an offset (not contiguous). */
-function stridedTensor(shape: readonly number[], seed: number, levels = 4, nans = 0): lc.Tensor {
-  const r = rng(seed);
-  const order = [...shape.keys()].sort(() => r() - 0.5);
-  const strides = new Array<number>(shape.length);
-  let size = 1;
-  for (const d of order.reverse()) {
-    strides[d] = size;
-    size *= shape[d]! + randomInt(r, 0, 2);
-  }
-  const offset = randomInt(r, 1, 3);
-  return tensorOf(hostStorage('float32', tiedValues(offset + size, seed, levels, nans)), shape, strides, offset);
+/** A strided, offset float32 view (see stridedTensorOf) holding tiedValues. */
+function tiedStridedTensor(shape: readonly number[], seed: number, levels = 4, nans = 0): lc.Tensor {
+  return stridedTensorOf(shape, seed, (n) => tiedValues(n, seed, levels, nans));
 }
 
-/**
- * Puts an input on `device`: the op runs there when that device supports it, else it falls back to
- * the CPU (as the runtime promises), and the fallback is listed once at the end with its reason.
- */
-function on(device: string, t: lc.Tensor): lc.Tensor {
-  return device === 'cpu' ? t : t.to(device);
-}
-const fallbacks = new Set<string>();
-lc.onFallback((e) => fallbacks.add(`${e.op} on ${e.from}: ${e.reason}`));
-afterAll(() => {
-  if (fallbacks.size) console.log(`ran on the CPU instead (no kernel on that device):\n${[...fallbacks].join('\n')}`);
-});
+reportFallbacks();
 
-/** Runs `fn` with the native thread pool at each size (the split and threaded paths depend on it), then restores it. */
-async function withThreads(device: string, counts: number[] | undefined, fn: () => Promise<void>): Promise<void> {
-  if (!counts || !native || device !== 'cpu') return fn();
-  const before = native.info().threads;
-  try {
-    for (const n of counts) {
-      native.setThreads(n);
-      await fn();
-    }
-  } finally {
-    native.setThreads(before);
-  }
-}
-
-/** Pool sizes the large cases run under (the native split and threaded paths depend on the count). */
-const THREADS = [1, 3, 16];
+/** Indices as plain numbers. */
+const ids = async (t: lc.Tensor) => Array.from(await t.data<BigInt64Array>(), Number);
 
 async function check(name: Name, x: lc.Tensor, attrs: ArgReduceAttrs, device: string, threads?: number[]): Promise<void> {
   const { info, outputs } = referenceOutputs(OPS[name], [x], attrs);
@@ -76,7 +40,7 @@ async function check(name: Name, x: lc.Tensor, attrs: ArgReduceAttrs, device: st
 }
 
 test('float32 arg-reductions take the native kernel when the addon is loaded', () => {
-  const x = stridedTensor([3, 4], 1);
+  const x = tiedStridedTensor([3, 4], 1);
   for (const name of ['argmax', 'argmin'] as const) {
     expect(cpuKernels[name]!.accepts(OPS[name].infer([x], { axis: 1 }), [x.view()], {})).toBe(true);
     const i32 = lc.tensor(new Int32Array(4), [4]);
@@ -85,7 +49,7 @@ test('float32 arg-reductions take the native kernel when the addon is loaded', (
 });
 
 describe.each(testDevices())('argmax/argmin on %s', (device) => {
-  const put = (...args: Parameters<typeof lc.tensor>) => on(device, lc.tensor(...args));
+  const put = putOn(device);
   test.each(['argmax', 'argmin'] as const)('%s: random shapes and views, every axis, ties, keepdims, selectLastIndex', async (name) => {
     const r = rng(5);
     const dims = [1, 2, 3, 5, 7, 13];
@@ -94,7 +58,7 @@ describe.each(testDevices())('argmax/argmin on %s', (device) => {
       const shape = Array.from({ length: rank }, () => dims[randomInt(r, 0, dims.length - 1)]!);
       for (let axis = -rank; axis < rank; axis++) {
         const attrs = { axis, keepdims: r() < 0.5, selectLastIndex: r() < 0.5 };
-        const x = c % 2 ? stridedTensor(shape, 100 * c + axis) : lc.tensor(tiedValues(shape.reduce((a, b) => a * b, 1), c), shape);
+        const x = c % 2 ? tiedStridedTensor(shape, 100 * c + axis) : lc.tensor(tiedValues(shape.reduce((a, b) => a * b, 1), c), shape);
         await check(name, x, attrs, device);
       }
     }
@@ -104,9 +68,9 @@ describe.each(testDevices())('argmax/argmin on %s', (device) => {
     const cases: Array<[number[], number]> = [[[5000, 8], 0], [[8, 20000], 1], [[64, 1031], -1], [[3, 4096, 9], 1], [[40000], 0], [[2, 9000, 3], 1]];
     for (const [i, [shape, axis]] of cases.entries()) {
       for (const selectLastIndex of [false, true]) {
-        await check(name, stridedTensor(shape, 50 + i, 1000), { axis, selectLastIndex }, device, THREADS);
+        await check(name, tiedStridedTensor(shape, 50 + i, 1000), { axis, selectLastIndex }, device, THREADS);
         await check(name, lc.tensor(tiedValues(shape.reduce((a, b) => a * b, 1), 60 + i, 3), shape), { axis, selectLastIndex, keepdims: false }, device, THREADS);
-        await check(name, stridedTensor(shape, 70 + i, 50, 1e-4), { axis, selectLastIndex }, device, THREADS);
+        await check(name, tiedStridedTensor(shape, 70 + i, 50, 1e-4), { axis, selectLastIndex }, device, THREADS);
         await check(name, lc.tensor(tiedValues(shape.reduce((a, b) => a * b, 1), 80 + i, 50, 0.2), shape), { axis, selectLastIndex }, device, THREADS);
       }
     }
@@ -114,7 +78,6 @@ describe.each(testDevices())('argmax/argmin on %s', (device) => {
 
   test('known answers (ONNX examples), defaults and ties', async () => {
     const data = put([[2, 1], [3, 10]]);
-    const ids = async (t: lc.Tensor) => Array.from(await t.data<BigInt64Array>(), Number);
     expect(lc.argmax(data).shape).toEqual([1, 2]); // axis 0, keepdims by default
     expect(await ids(lc.argmax(data))).toEqual([1, 1]);
     expect(await ids(lc.argmax(data, { axis: 1, keepdims: false }))).toEqual([0, 1]);
@@ -127,7 +90,6 @@ describe.each(testDevices())('argmax/argmin on %s', (device) => {
   });
 
   test('NaN counts as the extreme: first NaN, or last with selectLastIndex', async () => {
-    const ids = async (t: lc.Tensor) => Array.from(await t.data<BigInt64Array>(), Number);
     const x = put([1, NaN, 7, NaN, -3]);
     expect(await ids(lc.argmax(x))).toEqual([1]);
     expect(await ids(lc.argmin(x))).toEqual([1]);
@@ -143,7 +105,6 @@ describe.each(testDevices())('argmax/argmin on %s', (device) => {
   });
 
   test('other dtypes (reference) compare exactly; empty non-axis dims give empty outputs', async () => {
-    const ids = async (t: lc.Tensor) => Array.from(await t.data<BigInt64Array>(), Number);
     expect(await ids(lc.argmax(put(new BigInt64Array([2n ** 60n, 2n ** 60n + 1n, 2n ** 60n]))))).toEqual([1]);
     expect(await ids(lc.argmin(put(new Int8Array([3, -128, -128])), { selectLastIndex: true }))).toEqual([2]);
     expect(await ids(lc.argmax(put([1, 3, 2], [3], { dtype: 'float16' })))).toEqual([1]);
@@ -155,24 +116,16 @@ describe.each(testDevices())('argmax/argmin on %s', (device) => {
 
   test('errors: bad axis, empty axis, dtype, options, disposed', () => {
     const x = lc.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return `${(e as lc.LeptonError).code}: ${(e as Error).message}`;
-      }
-      return 'no error';
-    };
-    expect(code(() => lc.argmax(x, { axis: 2, device }))).toMatch(/^BAD_ATTRIBUTE: argmax: axis must be an integer in \[-2, 1\], got 2/);
-    expect(code(() => lc.argmin(x, { axis: -3, device }))).toMatch(/^BAD_ATTRIBUTE: argmin: axis/);
-    expect(code(() => lc.argmax(x, { axis: [1] as unknown as number, device }))).toMatch(/^BAD_ATTRIBUTE/);
-    expect(code(() => lc.argmax(x, { selectLastIndex: 'no' as unknown as boolean, device }))).toMatch(/^BAD_ATTRIBUTE: argmax: selectLastIndex/);
-    expect(code(() => lc.argmax(x, { axes: [0] } as ArgReduceAttrs))).toMatch(/^BAD_ATTRIBUTE: argmax: option "axes"/);
-    expect(code(() => lc.argmax(lc.tensor(new Float32Array(0), [3, 0]), { axis: 1, device }))).toMatch(/^SHAPE_MISMATCH: argmax: x dim 1/);
-    expect(code(() => lc.argmax(lc.tensor(3), { device }))).toMatch(/^SHAPE_MISMATCH: argmax: x rank/);
-    expect(code(() => lc.argmin(lc.tensor([true, false]), { device }))).toMatch(/^DTYPE_UNSUPPORTED: argmin: x dtype/);
+    expect(thrown(() => lc.argmax(x, { axis: 2, device }))).toMatch(/^BAD_ATTRIBUTE: argmax: axis must be an integer in \[-2, 1\], got 2/);
+    expect(thrown(() => lc.argmin(x, { axis: -3, device }))).toMatch(/^BAD_ATTRIBUTE: argmin: axis/);
+    expect(thrown(() => lc.argmax(x, { axis: [1] as unknown as number, device }))).toMatch(/^BAD_ATTRIBUTE/);
+    expect(thrown(() => lc.argmax(x, { selectLastIndex: 'no' as unknown as boolean, device }))).toMatch(/^BAD_ATTRIBUTE: argmax: selectLastIndex/);
+    expect(thrown(() => lc.argmax(x, { axes: [0] } as ArgReduceAttrs))).toMatch(/^BAD_ATTRIBUTE: argmax: option "axes"/);
+    expect(thrown(() => lc.argmax(lc.tensor(new Float32Array(0), [3, 0]), { axis: 1, device }))).toMatch(/^SHAPE_MISMATCH: argmax: x dim 1/);
+    expect(thrown(() => lc.argmax(lc.tensor(3), { device }))).toMatch(/^SHAPE_MISMATCH: argmax: x rank/);
+    expect(thrown(() => lc.argmin(lc.tensor([true, false]), { device }))).toMatch(/^DTYPE_UNSUPPORTED: argmin: x dtype/);
     const gone = lc.tensor([1, 2]);
     gone.dispose();
-    expect(code(() => lc.argmax(gone, { device }))).toMatch(/^DISPOSED: argmax/);
+    expect(thrown(() => lc.argmax(gone, { device }))).toMatch(/^DISPOSED: argmax/);
   });
 });

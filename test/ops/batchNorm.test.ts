@@ -2,10 +2,9 @@ import * as lc from '../../src/index.js';
 import { cpuKernels } from '../../src/backends/cpu/kernels/index.js';
 import { halfBitsToFloat32 } from '../../src/dtype.js';
 import { batchNorm as batchNormOp, type BatchNormAttrs } from '../../src/ops/batchNorm.js';
-import { hostStorage } from '../../src/storage.js';
-import { tensorOf } from '../../src/tensor.js';
 import { expectClose, referenceOutputs, type Tolerance } from '../helpers/compare.js';
 import { testDevices } from '../helpers/devices.js';
+import { on, reportFallbacks, stridedTensor, thrown } from '../helpers/ops.js';
 import { randomArray, randomInt, rng } from '../helpers/random.js';
 
 // Every case on every device against the float64 reference. With the addon loaded float32 runs the
@@ -21,20 +20,6 @@ const EPS32 = 2 ** -24;
  */
 const TOL: Tolerance = { atol: 8 * EPS32 * 27, rtol: 4 * EPS32 };
 
-/** A float32 view of `shape` inside a larger buffer: permuted, padded strides and an offset (not contiguous). */
-function stridedTensor(shape: readonly number[], seed: number, lo: number, hi: number): lc.Tensor {
-  const r = rng(seed);
-  const order = [...shape.keys()].sort(() => r() - 0.5);
-  const strides = new Array<number>(shape.length);
-  let size = 1;
-  for (const d of order.reverse()) {
-    strides[d] = size;
-    size *= shape[d]! + randomInt(r, 0, 2);
-  }
-  const offset = randomInt(r, 1, 3);
-  return tensorOf(hostStorage('float32', randomArray(offset + size, seed, lo, hi)), shape, strides, offset);
-}
-
 /** x and the four parameters for channel count C, strided views when `strided`. */
 function inputs(shape: number[], seed: number, strided: boolean): lc.Tensor[] {
   const C = shape[1]!;
@@ -43,18 +28,7 @@ function inputs(shape: number[], seed: number, strided: boolean): lc.Tensor[] {
   return [make(shape, 0, -3, 3), make([C], 1, 0.5, 2), make([C], 2, -1, 1), make([C], 3, -1, 1), make([C], 4, 0.1, 2)];
 }
 
-/**
- * Puts an input on `device`: the op runs there when that device supports it, else it falls back to
- * the CPU (as the runtime promises), and the fallback is listed once at the end with its reason.
- */
-function on(device: string, t: lc.Tensor): lc.Tensor {
-  return device === 'cpu' ? t : t.to(device);
-}
-const fallbacks = new Set<string>();
-lc.onFallback((e) => fallbacks.add(`${e.op} on ${e.from}: ${e.reason}`));
-afterAll(() => {
-  if (fallbacks.size) console.log(`ran on the CPU instead (no kernel on that device):\n${[...fallbacks].join('\n')}`);
-});
+reportFallbacks();
 
 async function check(ins: lc.Tensor[], attrs: BatchNormAttrs, device: string): Promise<void> {
   const { outputs } = referenceOutputs(batchNormOp, ins, attrs);
@@ -119,26 +93,18 @@ describe.each(testDevices())('batchNorm on %s', (device) => {
   });
 
   test('errors: rank, parameter shapes and dtypes, epsilon, missing and disposed inputs', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return `${(e as lc.LeptonError).code}: ${(e as Error).message}`;
-      }
-      return 'no error';
-    };
     const [x, s, b, m, v] = inputs([2, 3, 4], 1, false) as [lc.Tensor, lc.Tensor, lc.Tensor, lc.Tensor, lc.Tensor];
-    expect(code(() => lc.batchNorm(lc.tensor([1, 2, 3]), s, b, m, v, { device }))).toMatch(/^SHAPE_MISMATCH: batchNorm: x rank must be at least 2/);
-    expect(code(() => lc.batchNorm(x, lc.tensor([1, 2]), b, m, v, { device }))).toMatch(/^SHAPE_MISMATCH: batchNorm: scale shape must be \[3\]/);
-    expect(code(() => lc.batchNorm(x, s, b, m, lc.tensor([[1, 2, 3]]), { device }))).toMatch(/^SHAPE_MISMATCH: batchNorm: variance shape/);
-    expect(code(() => lc.batchNorm(x, s, lc.tensor([1, 2, 3], [3], { dtype: 'float64' }), m, v, { device }))).toMatch(/^DTYPE_UNSUPPORTED: batchNorm: bias dtype/);
-    expect(code(() => lc.batchNorm(lc.tensor(new Int32Array(24), [2, 3, 4]), s, b, m, v, { device }))).toMatch(/^DTYPE_UNSUPPORTED: batchNorm: x dtype/);
-    expect(code(() => lc.batchNorm(x, s, b, m, v, { epsilon: -1, device }))).toMatch(/^BAD_ATTRIBUTE: batchNorm: epsilon/);
-    expect(code(() => lc.batchNorm(x, s, b, m, v, { epsilon: 'small' as unknown as number, device }))).toMatch(/^BAD_ATTRIBUTE: batchNorm: epsilon/);
-    expect(code(() => lc.batchNorm(x, s, b, m, v, { momentum: 0.9 } as BatchNormAttrs))).toMatch(/^BAD_ATTRIBUTE: batchNorm: option "momentum"/);
-    expect(code(() => lc.batchNorm(x, s, b, m, undefined as unknown as lc.Tensor, { device }))).toMatch(/^BAD_ARGUMENT: batchNorm: variance must be a Tensor/);
+    expect(thrown(() => lc.batchNorm(lc.tensor([1, 2, 3]), s, b, m, v, { device }))).toMatch(/^SHAPE_MISMATCH: batchNorm: x rank must be at least 2/);
+    expect(thrown(() => lc.batchNorm(x, lc.tensor([1, 2]), b, m, v, { device }))).toMatch(/^SHAPE_MISMATCH: batchNorm: scale shape must be \[3\]/);
+    expect(thrown(() => lc.batchNorm(x, s, b, m, lc.tensor([[1, 2, 3]]), { device }))).toMatch(/^SHAPE_MISMATCH: batchNorm: variance shape/);
+    expect(thrown(() => lc.batchNorm(x, s, lc.tensor([1, 2, 3], [3], { dtype: 'float64' }), m, v, { device }))).toMatch(/^DTYPE_UNSUPPORTED: batchNorm: bias dtype/);
+    expect(thrown(() => lc.batchNorm(lc.tensor(new Int32Array(24), [2, 3, 4]), s, b, m, v, { device }))).toMatch(/^DTYPE_UNSUPPORTED: batchNorm: x dtype/);
+    expect(thrown(() => lc.batchNorm(x, s, b, m, v, { epsilon: -1, device }))).toMatch(/^BAD_ATTRIBUTE: batchNorm: epsilon/);
+    expect(thrown(() => lc.batchNorm(x, s, b, m, v, { epsilon: 'small' as unknown as number, device }))).toMatch(/^BAD_ATTRIBUTE: batchNorm: epsilon/);
+    expect(thrown(() => lc.batchNorm(x, s, b, m, v, { momentum: 0.9 } as BatchNormAttrs))).toMatch(/^BAD_ATTRIBUTE: batchNorm: option "momentum"/);
+    expect(thrown(() => lc.batchNorm(x, s, b, m, undefined as unknown as lc.Tensor, { device }))).toMatch(/^BAD_ARGUMENT: batchNorm: variance must be a Tensor/);
     const gone = lc.tensor([1, 2, 3]);
     gone.dispose();
-    expect(code(() => lc.batchNorm(x, s, b, gone, v, { device }))).toMatch(/^DISPOSED: batchNorm/);
+    expect(thrown(() => lc.batchNorm(x, s, b, gone, v, { device }))).toMatch(/^DISPOSED: batchNorm/);
   });
 });

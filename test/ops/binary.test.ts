@@ -2,10 +2,9 @@ import * as lc from '../../src/index.js';
 import { cpuKernels } from '../../src/backends/cpu/kernels/index.js';
 import type { DType, TypedArray } from '../../src/dtype.js';
 import { binaryOps, type BinaryName } from '../../src/ops/binary.js';
-import { hostStorage } from '../../src/storage.js';
-import { tensorOf } from '../../src/tensor.js';
 import { expectClose, referenceOutputs, type Tolerance } from '../helpers/compare.js';
 import { testDevices } from '../helpers/devices.js';
+import { on, putOn, reportFallbacks, stridedTensorOf, thrown } from '../helpers/ops.js';
 import { randomArray, randomInt, rng } from '../helpers/random.js';
 
 // Tolerances: add/sub/mul/div are correctly rounded float32 operations (error <= 1/2 ulp of the
@@ -22,14 +21,7 @@ const GPU_TOL: Partial<Record<BinaryName, Tolerance>> = { div: { atol: 0, rtol: 
 const tolerance = (name: BinaryName, device: string) => (device === 'cpu' ? TOL[name] : GPU_TOL[name] ?? TOL[name]);
 const NAMES = Object.keys(binaryOps) as BinaryName[];
 
-function on(device: string, t: lc.Tensor): lc.Tensor {
-  return device === 'cpu' ? t : t.to(device);
-}
-const fallbacks = new Set<string>();
-lc.onFallback((e) => fallbacks.add(`${e.op} on ${e.from}: ${e.reason}`));
-afterAll(() => {
-  if (fallbacks.size) console.log(`ran on the CPU instead (no kernel on that device):\n${[...fallbacks].join('\n')}`);
-});
+reportFallbacks();
 
 /** Values suited to the op: pow gets positive bases (no NaN), div keeps the divisor away from 0. */
 function values(name: BinaryName, side: 'a' | 'b', n: number, seed: number): Float32Array {
@@ -40,18 +32,8 @@ function values(name: BinaryName, side: 'a' | 'b', n: number, seed: number): Flo
 
 /** A float32 tensor of `shape`, either row-major or a strided view (permuted, padded strides, an offset). */
 function input(name: BinaryName, side: 'a' | 'b', shape: readonly number[], seed: number, strided: boolean): lc.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (!strided) return lc.tensor(values(name, side, n, seed), shape);
-  const r = rng(seed);
-  const order = [...shape.keys()].sort(() => r() - 0.5);
-  const strides = new Array<number>(shape.length);
-  let size = 1;
-  for (const d of order) {
-    strides[d] = size;
-    size *= shape[d]! + randomInt(r, 0, 2);
-  }
-  const offset = randomInt(r, 1, 3);
-  return tensorOf(hostStorage('float32', values(name, side, offset + size, seed)), shape, strides, offset);
+  if (strided) return stridedTensorOf(shape, seed, (n) => values(name, side, n, seed));
+  return lc.tensor(values(name, side, shape.reduce((a, b) => a * b, 1), seed), shape);
 }
 
 async function check(name: BinaryName, a: lc.Tensor, b: lc.Tensor, device: string, tol = tolerance(name, device)): Promise<void> {
@@ -99,7 +81,7 @@ test('float32 binary ops take the native kernel; other dtypes do not', () => {
 });
 
 describe.each(testDevices())('binary ops on %s', (device) => {
-  const put = (...args: Parameters<typeof lc.tensor>) => on(device, lc.tensor(...args));
+  const put = putOn(device);
 
   test.each(NAMES)('%s: every broadcasting pattern, row-major and strided views', async (name) => {
     const pairs = [...PATTERNS, ...shapePairs(NAMES.indexOf(name) + 1, 40)];
@@ -183,23 +165,15 @@ describe.each(testDevices())('binary ops on %s', (device) => {
     });
 
   test('errors: shapes, dtypes, options, operands', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return `${(e as lc.LeptonError).code}: ${(e as Error).message}`;
-      }
-      return 'no error';
-    };
     const x = put(new Float32Array(6), [2, 3]);
-    expect(code(() => lc.add(x, put(new Float32Array(4), [4])))).toMatch(/^SHAPE_MISMATCH: add: input shapes must be broadcastable, got "\[2,3\] and \[4\]"/);
-    expect(code(() => lc.mul(x, put(new Float32Array(6), [3, 2])))).toMatch(/^SHAPE_MISMATCH: mul/);
-    expect(code(() => lc.sub(x, put(new Int32Array(3), [3])))).toMatch(/^DTYPE_UNSUPPORTED: sub: b dtype must be float32/);
-    expect(code(() => lc.div(put([true, false]), put([true, true])))).toMatch(/^DTYPE_UNSUPPORTED: div: a dtype/);
-    expect(code(() => lc.pow(x, x, { axis: 1 } as object))).toMatch(/^BAD_ATTRIBUTE: pow: option "axis"/);
-    expect(code(() => lc.add(1 as unknown as lc.Tensor, 2))).toMatch(/^BAD_ARGUMENT: add: a must be a Tensor/);
+    expect(thrown(() => lc.add(x, put(new Float32Array(4), [4])))).toMatch(/^SHAPE_MISMATCH: add: input shapes must be broadcastable, got "\[2,3\] and \[4\]"/);
+    expect(thrown(() => lc.mul(x, put(new Float32Array(6), [3, 2])))).toMatch(/^SHAPE_MISMATCH: mul/);
+    expect(thrown(() => lc.sub(x, put(new Int32Array(3), [3])))).toMatch(/^DTYPE_UNSUPPORTED: sub: b dtype must be float32/);
+    expect(thrown(() => lc.div(put([true, false]), put([true, true])))).toMatch(/^DTYPE_UNSUPPORTED: div: a dtype/);
+    expect(thrown(() => lc.pow(x, x, { axis: 1 } as object))).toMatch(/^BAD_ATTRIBUTE: pow: option "axis"/);
+    expect(thrown(() => lc.add(1 as unknown as lc.Tensor, 2))).toMatch(/^BAD_ARGUMENT: add: a must be a Tensor/);
     const gone = lc.tensor([1, 2]);
     gone.dispose();
-    expect(code(() => lc.maximum(gone, x))).toMatch(/^DISPOSED: maximum/);
+    expect(thrown(() => lc.maximum(gone, x))).toMatch(/^DISPOSED: maximum/);
   });
 });

@@ -4,6 +4,7 @@ import { avgPool2d as avgOp, globalAvgPool as gavgOp, globalMaxPool as gmaxOp, m
 import type { AutoPad } from '../../src/ops/window.js';
 import { expectClose, referenceOutputs } from '../helpers/compare.js';
 import { testDevices } from '../helpers/devices.js';
+import { on, putOn, thrown } from '../helpers/ops.js';
 import { randomArray, randomInt, rng } from '../helpers/random.js';
 
 // Max pooling selects an input: exact (values and indices). Average pooling sums at most 16
@@ -11,10 +12,6 @@ import { randomArray, randomInt, rng } from '../helpers/random.js';
 const EXACT = { atol: 0, rtol: 0 };
 const AVG = { atol: 4e-6, rtol: 4e-6 };
 const AUTO_PADS: AutoPad[] = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
-
-function on(device: string, t: lc.Tensor): lc.Tensor {
-  return device === 'cpu' ? t : t.to(device);
-}
 
 /** Random pool configurations covering every attribute ONNX allows (explicit pads < kernel). */
 function configs(seed: number, count: number): Array<{ shape: number[]; attrs: MaxPool2dAttrs & AvgPool2dAttrs }> {
@@ -35,7 +32,7 @@ function configs(seed: number, count: number): Array<{ shape: number[]; attrs: M
 }
 
 describe.each(testDevices())('pooling on %s', (device) => {
-  const put = (...args: Parameters<typeof lc.tensor>) => on(device, lc.tensor(...args));
+  const put = putOn(device);
 
   test('maxPool2d 4x4 and avgPool2d with pads, by hand', async () => {
     const x = put(Array.from({ length: 16 }, (_, i) => i), [1, 1, 4, 4]);
@@ -116,29 +113,21 @@ describe.each(testDevices())('pooling on %s', (device) => {
   });
 
   test('errors: attributes, shapes, dtypes', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return `${(e as lc.LeptonError).code}: ${(e as Error).message}`;
-      }
-      return 'no error';
-    };
     const x = put(new Float32Array(2 * 3 * 5 * 5), [2, 3, 5, 5]);
-    expect(code(() => lc.maxPool2d(x, {} as MaxPool2dAttrs))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: kernelShape must be an array of 2 integers >= 1, got undefined/);
-    expect(code(() => lc.avgPool2d(x, { kernelShape: [0, 2] }))).toMatch(/^BAD_ATTRIBUTE: avgPool2d: kernelShape/);
-    expect(code(() => lc.maxPool2d(x, { kernelShape: [2, 2], pads: [2, 0, 0, 0] }))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: pads must be smaller than kernelShape/);
-    expect(code(() => lc.maxPool2d(x, { kernelShape: [2, 2], strides: [0, 1] }))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: strides/);
-    expect(code(() => lc.maxPool2d(x, { kernelShape: [2, 2], autoPad: 'SAME' as AutoPad }))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: autoPad/);
-    expect(code(() => lc.maxPool2d(x, { kernelShape: [2, 2], autoPad: 'VALID', pads: [1, 1, 1, 1] }))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: pads must be absent/);
-    expect(code(() => lc.maxPool2d(x, { kernelShape: [2, 2], storageOrder: 2 }))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: storageOrder/);
-    expect(code(() => lc.avgPool2d(x, { kernelShape: [2, 2], countIncludePad: 'yes' as unknown as boolean }))).toMatch(/^BAD_ATTRIBUTE: avgPool2d: countIncludePad/);
-    expect(code(() => lc.avgPool2d(x, { kernelShape: [2, 2], storageOrder: 0 } as AvgPool2dAttrs))).toMatch(/^BAD_ATTRIBUTE: avgPool2d: option "storageOrder"/);
-    expect(code(() => lc.maxPool2d(put(new Float32Array(6), [1, 2, 3]), { kernelShape: [1, 1] }))).toMatch(/^SHAPE_MISMATCH: maxPool2d: x rank must be 4/);
-    expect(code(() => lc.maxPool2d(x, { kernelShape: [6, 2] }))).toMatch(/^SHAPE_MISMATCH: maxPool2d: input spatial dim 0/);
-    expect(code(() => lc.globalAvgPool(put([1, 2], [1, 2])))).toMatch(/^SHAPE_MISMATCH: globalAvgPool: x rank/);
-    expect(code(() => lc.maxPool2d(put(new Int32Array(4), [1, 1, 2, 2]), { kernelShape: [1, 1] }))).toMatch(/^DTYPE_UNSUPPORTED: maxPool2d: x dtype/);
-    expect(code(() => lc.avgPool2d(put(new Uint8Array(4), [1, 1, 2, 2]), { kernelShape: [1, 1] }))).toMatch(/^DTYPE_UNSUPPORTED: avgPool2d: x dtype/);
+    expect(thrown(() => lc.maxPool2d(x, {} as MaxPool2dAttrs))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: kernelShape must be an array of 2 integers >= 1, got undefined/);
+    expect(thrown(() => lc.avgPool2d(x, { kernelShape: [0, 2] }))).toMatch(/^BAD_ATTRIBUTE: avgPool2d: kernelShape/);
+    expect(thrown(() => lc.maxPool2d(x, { kernelShape: [2, 2], pads: [2, 0, 0, 0] }))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: pads must be smaller than kernelShape/);
+    expect(thrown(() => lc.maxPool2d(x, { kernelShape: [2, 2], strides: [0, 1] }))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: strides/);
+    expect(thrown(() => lc.maxPool2d(x, { kernelShape: [2, 2], autoPad: 'SAME' as AutoPad }))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: autoPad/);
+    expect(thrown(() => lc.maxPool2d(x, { kernelShape: [2, 2], autoPad: 'VALID', pads: [1, 1, 1, 1] }))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: pads must be absent/);
+    expect(thrown(() => lc.maxPool2d(x, { kernelShape: [2, 2], storageOrder: 2 }))).toMatch(/^BAD_ATTRIBUTE: maxPool2d: storageOrder/);
+    expect(thrown(() => lc.avgPool2d(x, { kernelShape: [2, 2], countIncludePad: 'yes' as unknown as boolean }))).toMatch(/^BAD_ATTRIBUTE: avgPool2d: countIncludePad/);
+    expect(thrown(() => lc.avgPool2d(x, { kernelShape: [2, 2], storageOrder: 0 } as AvgPool2dAttrs))).toMatch(/^BAD_ATTRIBUTE: avgPool2d: option "storageOrder"/);
+    expect(thrown(() => lc.maxPool2d(put(new Float32Array(6), [1, 2, 3]), { kernelShape: [1, 1] }))).toMatch(/^SHAPE_MISMATCH: maxPool2d: x rank must be 4/);
+    expect(thrown(() => lc.maxPool2d(x, { kernelShape: [6, 2] }))).toMatch(/^SHAPE_MISMATCH: maxPool2d: input spatial dim 0/);
+    expect(thrown(() => lc.globalAvgPool(put([1, 2], [1, 2])))).toMatch(/^SHAPE_MISMATCH: globalAvgPool: x rank/);
+    expect(thrown(() => lc.maxPool2d(put(new Int32Array(4), [1, 1, 2, 2]), { kernelShape: [1, 1] }))).toMatch(/^DTYPE_UNSUPPORTED: maxPool2d: x dtype/);
+    expect(thrown(() => lc.avgPool2d(put(new Uint8Array(4), [1, 1, 2, 2]), { kernelShape: [1, 1] }))).toMatch(/^DTYPE_UNSUPPORTED: avgPool2d: x dtype/);
   });
 });
 

@@ -3,10 +3,9 @@ import { cpuKernels } from '../../src/backends/cpu/kernels/index.js';
 import { halfBitsToFloat32, type DType } from '../../src/dtype.js';
 import { native } from '../../src/native.js';
 import { REDUCE_KINDS, reduceOps, type ReduceAttrs, type ReduceKind } from '../../src/ops/reduce.js';
-import { hostStorage } from '../../src/storage.js';
-import { tensorOf } from '../../src/tensor.js';
 import { expectClose, referenceOutputs, type Tolerance } from '../helpers/compare.js';
 import { testDevices } from '../helpers/devices.js';
+import { on, putOn, reportFallbacks, stridedTensor, THREADS, thrown, withThreads } from '../helpers/ops.js';
 import { randomArray, randomInt, rng } from '../helpers/random.js';
 
 // Runs on every device against the float64 reference. With the addon loaded the CPU takes the native
@@ -44,20 +43,6 @@ function rangeFor(kind: ReduceKind): [number, number] {
   return kind === 'prod' ? [0.95, 1.05] : kind === 'logSum' ? [0.1, 1] : [-1, 1];
 }
 
-/** A float32 view of `shape` inside a larger buffer: permuted, padded strides and an offset (not contiguous). */
-function stridedTensor(shape: readonly number[], seed: number, lo = -1, hi = 1): lc.Tensor {
-  const r = rng(seed);
-  const order = [...shape.keys()].sort(() => r() - 0.5);
-  const strides = new Array<number>(shape.length);
-  let size = 1;
-  for (const d of order.reverse()) {
-    strides[d] = size;
-    size *= shape[d]! + randomInt(r, 0, 2);
-  }
-  const offset = randomInt(r, 1, 3);
-  return tensorOf(hostStorage('float32', randomArray(offset + size, seed, lo, hi)), shape, strides, offset);
-}
-
 /** Every subset of [0, rank), each axis written negative when `negative` picks it. */
 function axesSubsets(rank: number, r: () => number): number[][] {
   const out: number[][] = [];
@@ -67,35 +52,7 @@ function axesSubsets(rank: number, r: () => number): number[][] {
   return out;
 }
 
-/**
- * Puts an input on `device`: the op runs there when that device supports it, else it falls back to
- * the CPU (as the runtime promises), and the fallback is listed once at the end with its reason.
- */
-function on(device: string, t: lc.Tensor): lc.Tensor {
-  return device === 'cpu' ? t : t.to(device);
-}
-const fallbacks = new Set<string>();
-lc.onFallback((e) => fallbacks.add(`${e.op} on ${e.from}: ${e.reason}`));
-afterAll(() => {
-  if (fallbacks.size) console.log(`ran on the CPU instead (no kernel on that device):\n${[...fallbacks].join('\n')}`);
-});
-
-/** Runs `fn` with the native thread pool at each size (the split and threaded paths depend on it), then restores it. */
-async function withThreads(device: string, counts: number[] | undefined, fn: () => Promise<void>): Promise<void> {
-  if (!counts || !native || device !== 'cpu') return fn();
-  const before = native.info().threads;
-  try {
-    for (const n of counts) {
-      native.setThreads(n);
-      await fn();
-    }
-  } finally {
-    native.setThreads(before);
-  }
-}
-
-/** Pool sizes the large cases run under (the native split and threaded paths depend on the count). */
-const THREADS = [1, 3, 16];
+reportFallbacks();
 
 async function check(kind: ReduceKind, x: lc.Tensor, attrs: ReduceAttrs, device: string, threads?: number[]): Promise<void> {
   const { info, outputs } = referenceOutputs(reduceOps[kind], [x], attrs);
@@ -120,7 +77,7 @@ test('float32 reductions take the native kernel when the addon is loaded', () =>
 });
 
 describe.each(testDevices())('reduce on %s', (device) => {
-  const put = (...args: Parameters<typeof lc.tensor>) => on(device, lc.tensor(...args));
+  const put = putOn(device);
   test.each(REDUCE_KINDS)('%s: every axes subset, keepdims both ways, ranks 1-3', async (kind) => {
     const r = rng(11);
     const [lo, hi] = rangeFor(kind);
@@ -289,25 +246,17 @@ describe.each(testDevices())('reduce on %s', (device) => {
 
   test('errors: bad axes, duplicates, dtypes, options, disposed', () => {
     const x = lc.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return `${(e as lc.LeptonError).code}: ${(e as Error).message}`;
-      }
-      return 'no error';
-    };
-    expect(code(() => lc.sum(x, { axes: [2], device }))).toMatch(/^BAD_ATTRIBUTE: sum: axes must be integers in \[-2, 1\]/);
-    expect(code(() => lc.mean(x, { axes: [-3], device }))).toMatch(/^BAD_ATTRIBUTE: mean: axes/);
-    expect(code(() => lc.max(x, { axes: [0.5], device }))).toMatch(/^BAD_ATTRIBUTE/);
-    expect(code(() => lc.l2(x, { axes: [1, -1], device }))).toMatch(/^BAD_ATTRIBUTE: l2: axes must be distinct axes, got \[1,-1\]/);
-    expect(code(() => lc.sum(x, { axes: 1 as unknown as number[], device }))).toMatch(/^BAD_ATTRIBUTE: sum: axes must be an array/);
-    expect(code(() => lc.sum(x, { keepdims: 'yes' as unknown as boolean, device }))).toMatch(/^BAD_ATTRIBUTE: sum: keepdims/);
-    expect(code(() => lc.sum(x, { axis: 1 } as ReduceAttrs))).toMatch(/^BAD_ATTRIBUTE: sum: option "axis"/);
-    expect(code(() => lc.sum(lc.tensor([true, false]), { device }))).toMatch(/^DTYPE_UNSUPPORTED: sum: x dtype/);
-    expect(code(() => lc.sum(lc.tensor([1]), { device: 'nope' }))).toMatch(/^DEVICE_UNAVAILABLE/);
+    expect(thrown(() => lc.sum(x, { axes: [2], device }))).toMatch(/^BAD_ATTRIBUTE: sum: axes must be integers in \[-2, 1\]/);
+    expect(thrown(() => lc.mean(x, { axes: [-3], device }))).toMatch(/^BAD_ATTRIBUTE: mean: axes/);
+    expect(thrown(() => lc.max(x, { axes: [0.5], device }))).toMatch(/^BAD_ATTRIBUTE/);
+    expect(thrown(() => lc.l2(x, { axes: [1, -1], device }))).toMatch(/^BAD_ATTRIBUTE: l2: axes must be distinct axes, got \[1,-1\]/);
+    expect(thrown(() => lc.sum(x, { axes: 1 as unknown as number[], device }))).toMatch(/^BAD_ATTRIBUTE: sum: axes must be an array/);
+    expect(thrown(() => lc.sum(x, { keepdims: 'yes' as unknown as boolean, device }))).toMatch(/^BAD_ATTRIBUTE: sum: keepdims/);
+    expect(thrown(() => lc.sum(x, { axis: 1 } as ReduceAttrs))).toMatch(/^BAD_ATTRIBUTE: sum: option "axis"/);
+    expect(thrown(() => lc.sum(lc.tensor([true, false]), { device }))).toMatch(/^DTYPE_UNSUPPORTED: sum: x dtype/);
+    expect(thrown(() => lc.sum(lc.tensor([1]), { device: 'nope' }))).toMatch(/^DEVICE_UNAVAILABLE/);
     const gone = lc.tensor([1, 2]);
     gone.dispose();
-    expect(code(() => lc.logSumExp(gone, { device }))).toMatch(/^DISPOSED: logSumExp/);
+    expect(thrown(() => lc.logSumExp(gone, { device }))).toMatch(/^DISPOSED: logSumExp/);
   });
 });

@@ -1,12 +1,10 @@
 import * as lc from '../../src/index.js';
 import { cpuKernels } from '../../src/backends/cpu/kernels/index.js';
 import { halfBitsToFloat32 } from '../../src/dtype.js';
-import { native } from '../../src/native.js';
 import { logSoftmax as logSoftmaxOp, softmax as softmaxOp, type SoftmaxAttrs } from '../../src/ops/softmax.js';
-import { hostStorage } from '../../src/storage.js';
-import { tensorOf } from '../../src/tensor.js';
 import { expectClose, referenceOutputs, type Tolerance } from '../helpers/compare.js';
 import { testDevices } from '../helpers/devices.js';
+import { on, putOn, reportFallbacks, stridedTensor, thrown } from '../helpers/ops.js';
 import { randomArray, randomInt, rng } from '../helpers/random.js';
 
 // Every case on every device against the float64 reference. With the addon loaded float32 runs the
@@ -27,32 +25,7 @@ function tolerance(name: Name, axisLength: number): Tolerance {
   return name === 'softmax' ? { atol: 1e-30, rtol: sumErr } : { atol: sumErr + 16 * EPS32, rtol: 4 * EPS32 };
 }
 
-/** A float32 view of `shape` inside a larger buffer: permuted, padded strides and an offset (not contiguous). */
-function stridedTensor(shape: readonly number[], seed: number, lo = -5, hi = 5): lc.Tensor {
-  const r = rng(seed);
-  const order = [...shape.keys()].sort(() => r() - 0.5);
-  const strides = new Array<number>(shape.length);
-  let size = 1;
-  for (const d of order.reverse()) {
-    strides[d] = size;
-    size *= shape[d]! + randomInt(r, 0, 2);
-  }
-  const offset = randomInt(r, 1, 3);
-  return tensorOf(hostStorage('float32', randomArray(offset + size, seed, lo, hi)), shape, strides, offset);
-}
-
-/**
- * Puts an input on `device`: the op runs there when that device supports it, else it falls back to
- * the CPU (as the runtime promises), and the fallback is listed once at the end with its reason.
- */
-function on(device: string, t: lc.Tensor): lc.Tensor {
-  return device === 'cpu' ? t : t.to(device);
-}
-const fallbacks = new Set<string>();
-lc.onFallback((e) => fallbacks.add(`${e.op} on ${e.from}: ${e.reason}`));
-afterAll(() => {
-  if (fallbacks.size) console.log(`ran on the CPU instead (no kernel on that device):\n${[...fallbacks].join('\n')}`);
-});
+reportFallbacks();
 
 async function check(name: Name, x: lc.Tensor, attrs: SoftmaxAttrs, device: string): Promise<void> {
   const { info, outputs } = referenceOutputs(OPS[name], [x], attrs);
@@ -65,7 +38,7 @@ async function check(name: Name, x: lc.Tensor, attrs: SoftmaxAttrs, device: stri
 const NAMES = ['softmax', 'logSoftmax'] as const;
 
 test('float32 softmax takes the native kernel when the addon is loaded', () => {
-  const x = stridedTensor([3, 4], 1);
+  const x = stridedTensor([3, 4], 1, -5, 5);
   for (const name of NAMES) {
     expect(cpuKernels[name]!.accepts(OPS[name].infer([x], {}), [x.view()], {})).toBe(true);
     const f64 = lc.tensor([1, 2], [2], { dtype: 'float64' });
@@ -74,7 +47,7 @@ test('float32 softmax takes the native kernel when the addon is loaded', () => {
 });
 
 describe.each(testDevices())('softmax on %s', (device) => {
-  const put = (...args: Parameters<typeof lc.tensor>) => on(device, lc.tensor(...args));
+  const put = putOn(device);
 
   test.each(NAMES)('%s: random shapes, ranks 1-5, every axis, contiguous and strided', async (name) => {
     const r = rng(3);
@@ -83,10 +56,10 @@ describe.each(testDevices())('softmax on %s', (device) => {
       const rank = randomInt(r, 1, 5);
       const shape = Array.from({ length: rank }, () => dims[randomInt(r, 0, rank > 3 ? 4 : dims.length - 1)]!);
       for (let axis = -rank; axis < rank; axis++) {
-        const x = c % 2 ? stridedTensor(shape, 10 * c + axis + 5) : lc.tensor(randomArray(shape.reduce((a, b) => a * b, 1), c, -5, 5), shape);
+        const x = c % 2 ? stridedTensor(shape, 10 * c + axis + 5, -5, 5) : lc.tensor(randomArray(shape.reduce((a, b) => a * b, 1), c, -5, 5), shape);
         await check(name, x, { axis }, device);
       }
-      await check(name, stridedTensor(shape, 900 + c), {}, device); // default axis -1
+      await check(name, stridedTensor(shape, 900 + c, -5, 5), {}, device); // default axis -1
     }
   });
 
@@ -94,7 +67,7 @@ describe.each(testDevices())('softmax on %s', (device) => {
     const cases: Array<[number[], number]> = [[[4099], 0], [[3, 1031], 1], [[2, 300, 129], 1], [[64, 3, 300], 1], [[1, 600, 300], 1], [[700, 97], 0]];
     for (const [i, [shape, axis]] of cases.entries()) {
       await check(name, lc.tensor(randomArray(shape.reduce((a, b) => a * b, 1), 20 + i, -5, 5), shape), { axis }, device);
-      await check(name, stridedTensor(shape, 30 + i), { axis }, device);
+      await check(name, stridedTensor(shape, 30 + i, -5, 5), { axis }, device);
     }
   });
 
@@ -156,22 +129,14 @@ describe.each(testDevices())('softmax on %s', (device) => {
   });
 
   test('errors: dtype, axis, rank, options, disposed', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return `${(e as lc.LeptonError).code}: ${(e as Error).message}`;
-      }
-      return 'no error';
-    };
     const x = lc.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
-    expect(code(() => lc.softmax(lc.tensor(new Int32Array([1, 2])), { device }))).toMatch(/^DTYPE_UNSUPPORTED: softmax: x dtype/);
-    expect(code(() => lc.softmax(x, { axis: 2, device }))).toMatch(/^BAD_ATTRIBUTE: softmax: axis must be an integer in \[-2, 1\], got 2/);
-    expect(code(() => lc.logSoftmax(x, { axis: -3, device }))).toMatch(/^BAD_ATTRIBUTE: logSoftmax: axis/);
-    expect(code(() => lc.softmax(x, { axes: [1] } as SoftmaxAttrs))).toMatch(/^BAD_ATTRIBUTE: softmax: option "axes"/);
-    expect(code(() => lc.softmax(lc.tensor(1), { device }))).toMatch(/^SHAPE_MISMATCH: softmax: x rank/);
+    expect(thrown(() => lc.softmax(lc.tensor(new Int32Array([1, 2])), { device }))).toMatch(/^DTYPE_UNSUPPORTED: softmax: x dtype/);
+    expect(thrown(() => lc.softmax(x, { axis: 2, device }))).toMatch(/^BAD_ATTRIBUTE: softmax: axis must be an integer in \[-2, 1\], got 2/);
+    expect(thrown(() => lc.logSoftmax(x, { axis: -3, device }))).toMatch(/^BAD_ATTRIBUTE: logSoftmax: axis/);
+    expect(thrown(() => lc.softmax(x, { axes: [1] } as SoftmaxAttrs))).toMatch(/^BAD_ATTRIBUTE: softmax: option "axes"/);
+    expect(thrown(() => lc.softmax(lc.tensor(1), { device }))).toMatch(/^SHAPE_MISMATCH: softmax: x rank/);
     const gone = lc.tensor([1, 2]);
     gone.dispose();
-    expect(code(() => lc.logSoftmax(gone, { device }))).toMatch(/^DISPOSED: logSoftmax/);
+    expect(thrown(() => lc.logSoftmax(gone, { device }))).toMatch(/^DISPOSED: logSoftmax/);
   });
 });

@@ -13,6 +13,11 @@ export function allFloat32(inputs: readonly (StridedView | undefined)[]): boolea
   return inputs.every((v) => v === undefined || v.dtype === 'float32');
 }
 
+/** What the native strided kernels take: float32, rank <= 16, non-negative strides (the binding's checks). */
+export function nativeStridedF32(v: StridedView | undefined): boolean {
+  return v !== undefined && v.dtype === 'float32' && v.shape.length <= 16 && v.strides.every((s) => s >= 0);
+}
+
 export const ACTIVATION_CODE = { none: 0, relu: 1 } as const;
 
 /** A contiguous float32 array holding the view's elements: the storage itself when already row-major from 0. */

@@ -1,7 +1,6 @@
 import type { BatchNormAttrs, BatchNormInfo } from '../../../ops/batchNorm.js';
 import type { SoftmaxAttrs, SoftmaxInfo } from '../../../ops/softmax.js';
-import { contiguousF32, type CpuKernel } from './kernel.js';
-import { nativeStridedF32 } from './reduce.js';
+import { contiguousF32, nativeStridedF32, type CpuKernel } from './kernel.js';
 
 // Both kernels read row-major inputs: views are gathered first (no copy for the usual contiguous case).
 

@@ -1,17 +1,12 @@
 import type { ArgReduceAttrs, ArgReduceInfo } from '../../../ops/argReduce.js';
 import { REDUCE_KINDS, reduceOps, type ReduceAttrs, type ReduceInfo, type ReduceKind } from '../../../ops/reduce.js';
 import type { StridedView } from '../../../tensor.js';
-import type { CpuKernel } from './kernel.js';
+import { nativeStridedF32, type CpuKernel } from './kernel.js';
 
 /** kernels/cpu/reduce.h ReduceOp codes. */
 const REDUCE_CODE: Record<ReduceKind, number> = {
   sum: 0, mean: 1, max: 2, min: 3, prod: 4, sumSquare: 5, l1: 6, l2: 7, logSumExp: 8, logSum: 9,
 };
-
-/** What the native strided kernels take: float32, rank <= 16, non-negative strides (the binding's checks). */
-export function nativeStridedF32(v: StridedView | undefined): boolean {
-  return v !== undefined && v.dtype === 'float32' && v.shape.length <= 16 && v.strides.every((s) => s >= 0);
-}
 
 /** Any float32 view is reduced in place through its strides (no gather); the noop case is a strided copy. */
 const reduceKernel: CpuKernel<ReduceAttrs, ReduceInfo> = {
