@@ -18,16 +18,17 @@ interface Case {
   bias?: boolean;
 }
 
+/** Host inputs (the reference reads these) and the op run on `device`. */
 function runCase(device: string, c: Case, seed: number) {
-  const x = lc.tensor(randomArray(c.x.reduce((a, b) => a * b, 1), seed), c.x).to(device);
-  const w = lc.tensor(randomArray(c.w.reduce((a, b) => a * b, 1), seed + 1), c.w).to(device);
-  const bias = c.bias ? lc.tensor(randomArray(c.w[0]!, seed + 2), [c.w[0]!]).to(device) : undefined;
-  return { x, w, bias, y: lc.conv2d(x, w, { ...c.opts, bias }) };
+  const x = lc.tensor(randomArray(c.x.reduce((a, b) => a * b, 1), seed), c.x);
+  const w = lc.tensor(randomArray(c.w.reduce((a, b) => a * b, 1), seed + 1), c.w);
+  const bias = c.bias ? lc.tensor(randomArray(c.w[0]!, seed + 2), [c.w[0]!]) : undefined;
+  return { x, w, bias, y: lc.conv2d(x.to(device), w.to(device), { ...c.opts, bias: bias?.to(device) }) };
 }
 
 async function check(device: string, c: Case, seed: number) {
   const { x, w, bias, y } = runCase(device, c, seed);
-  const { info, outputs } = referenceOutputs(conv2d, [x.to('cpu'), w.to('cpu'), bias?.to('cpu')], c.opts);
+  const { info, outputs } = referenceOutputs(conv2d, [x, w, bias], c.opts);
   expect(y.shape).toEqual(info.outputs[0]!.shape);
   expectClose(await y.data(), outputs[0]! as Float64Array, tolFor((info.C / info.groups) * info.KH * info.KW), JSON.stringify(c));
 }
@@ -79,10 +80,10 @@ describe.each(devices)('conv2d on %s', (device) => {
 
   test('non-contiguous input (a transposed view) and fused relu', async () => {
     const stored = lc.tensor(randomArray(2 * 9 * 8 * 3, 5), [2, 9, 8, 3]); // N,W,H,C
-    const x = lc.transpose(stored, { perm: [0, 3, 2, 1] }).to(device); // N,C,H,W view
-    const w = lc.tensor(randomArray(5 * 3 * 3 * 3, 6), [5, 3, 3, 3]).to(device);
-    const y = lc.conv2d(x, w, { pads: [1, 1, 1, 1], activation: 'relu' });
-    const { outputs } = referenceOutputs(conv2d, [x.to('cpu'), w.to('cpu')], { pads: [1, 1, 1, 1], activation: 'relu' });
+    const x = lc.transpose(stored, { perm: [0, 3, 2, 1] }); // N,C,H,W view
+    const w = lc.tensor(randomArray(5 * 3 * 3 * 3, 6), [5, 3, 3, 3]);
+    const y = lc.conv2d(x.to(device), w.to(device), { pads: [1, 1, 1, 1], activation: 'relu' });
+    const { outputs } = referenceOutputs(conv2d, [x, w], { pads: [1, 1, 1, 1], activation: 'relu' });
     expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(27));
   });
 });

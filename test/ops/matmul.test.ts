@@ -38,9 +38,9 @@ describe.each(devices)('matmul on %s', (device) => {
     [[1, 300], [300, 301]],
   ];
   test.each(cases)('%j x %j', async (as, bs) => {
-    const a = input(as, 1).to(device), b = input(bs, 2).to(device);
-    const y = lc.matmul(a, b);
-    const { info, outputs } = referenceOutputs(matmul, [a.to('cpu'), b.to('cpu')], {});
+    const ah = input(as, 1), bh = input(bs, 2);
+    const y = lc.matmul(ah.to(device), bh.to(device));
+    const { info, outputs } = referenceOutputs(matmul, [ah, bh], {});
     expect(y.shape).toEqual(info.outputs[0]!.shape);
     expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(info.K), `${as}x${bs}`);
   });
@@ -50,19 +50,19 @@ describe.each(devices)('matmul on %s', (device) => {
     for (let iter = 0; iter < 12; iter++) {
       const M = randomInt(r, 1, 70), K = randomInt(r, 1, 90), N = randomInt(r, 1, 70);
       const batch = r() < 0.5 ? [] : [randomInt(r, 1, 3)];
-      const a = input([...batch, M, K], iter * 2 + 1, r() < 0.5).to(device);
-      const b = input([K, N], iter * 2 + 2, r() < 0.5).to(device);
-      const y = lc.matmul(a, b);
-      const { outputs } = referenceOutputs(matmul, [a.to('cpu'), b.to('cpu')], {});
+      const ah = input([...batch, M, K], iter * 2 + 1, r() < 0.5);
+      const bh = input([K, N], iter * 2 + 2, r() < 0.5);
+      const y = lc.matmul(ah.to(device), bh.to(device));
+      const { outputs } = referenceOutputs(matmul, [ah, bh], {});
       expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(K), `M${M} K${K} N${N} batch ${batch}`);
     }
   });
 
   test('fused relu (internal option used by graph fusion)', async () => {
-    const a = input([9, 11], 3).to(device), b = input([11, 10], 4).to(device);
-    const y = await lc.matmul(a, b, { activation: 'relu' }).data();
+    const ah = input([9, 11], 3), bh = input([11, 10], 4);
+    const y = await lc.matmul(ah.to(device), bh.to(device), { activation: 'relu' }).data();
     expect(Math.min(...y)).toBeGreaterThanOrEqual(0);
-    const { outputs } = referenceOutputs(matmul, [a.to('cpu'), b.to('cpu')], { activation: 'relu' });
+    const { outputs } = referenceOutputs(matmul, [ah, bh], { activation: 'relu' });
     expectClose(y, outputs[0]! as Float64Array, tolFor(11));
   });
 });
@@ -76,11 +76,11 @@ describe.each(devices)('gemm on %s', (device) => {
   combos.push({ transA: false, transB: false, alpha: 1, beta: 0, c: [13, 11] });
   test.each(combos)('%j', async ({ transA, transB, alpha, beta, c }) => {
     const M = 13, N = 11, K = 17;
-    const a = lc.tensor(randomArray(M * K, 5), transA ? [K, M] : [M, K]).to(device);
-    const b = lc.tensor(randomArray(K * N, 6), transB ? [N, K] : [K, N]).to(device);
-    const ct = c ? lc.tensor(randomArray(Math.max(1, c.reduce((x, y) => x * y, 1)), 7), c).to(device) : undefined;
-    const y = lc.gemm(a, b, ct, { transA, transB, alpha, beta });
-    const { outputs } = referenceOutputs(gemm, [a.to('cpu'), b.to('cpu'), ct?.to('cpu')], { transA, transB, alpha, beta });
+    const a = lc.tensor(randomArray(M * K, 5), transA ? [K, M] : [M, K]);
+    const b = lc.tensor(randomArray(K * N, 6), transB ? [N, K] : [K, N]);
+    const ct = c ? lc.tensor(randomArray(Math.max(1, c.reduce((x, y) => x * y, 1)), 7), c) : undefined;
+    const y = lc.gemm(a.to(device), b.to(device), ct?.to(device), { transA, transB, alpha, beta });
+    const { outputs } = referenceOutputs(gemm, [a, b, ct], { transA, transB, alpha, beta });
     expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(K));
   });
 });
