@@ -6,9 +6,8 @@
 import { checkDType, float32ToHalfBits, halfBitsToFloat32, isBigIntDType, type DType } from '../dtype.js';
 import { apply1 } from '../runtime/eager.js';
 import type { Tensor } from '../tensor.js';
-import { forEachIndex } from '../ops/reduce.js';
 import { defineOp, outputOf, type OpInfo } from '../ops/op.js';
-import { sizeOf } from '../shape.js';
+import { forEachIndex, sizeOf } from '../shape.js';
 import { knownKeys, requireInput } from '../ops/attrs.js';
 
 export interface CastAttrs {

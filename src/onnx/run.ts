@@ -1,20 +1,34 @@
 /**
- * Runs one ONNX model eagerly: decode, check every node, then execute the nodes in
- * topological order with the eager ops. The graph runtime (lc.loadOnnx) will reuse
- * decodeModel, planModel and the op table in nodes.ts.
+ * Runs one ONNX model eagerly: decode, check every node (planModel), prepare the plan once per
+ * device (program.ts: resident weights, folded constants, fused Conv/MatMul chains), then queue
+ * the nodes in topological order with the eager ops. loadOnnxModel keeps a checked model for
+ * repeated runs; { dynamicBatch: true } frees a fixed export batch (dynamicBatch.ts). The graph
+ * runtime (lc.loadOnnx) will reuse decodeModel, planModel and the op table in nodes.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { LeptonError, show } from '../errors.js';
 import { deviceFor } from '../runtime/devices.js';
 import { Tensor } from '../tensor.js';
-import { describeNode, NodeAttributes } from './attributes.js';
-import { ONNX_OPS, unsupportedReason, type NodeContext } from './nodes.js';
+import { describeNode } from './attributes.js';
+import { makeBatchDynamic } from './dynamicBatch.js';
+import { unsupportedReason } from './nodes.js';
+import { executeProgram, prepareProgram, type OnnxProgram } from './program.js';
 import { decodeModel, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensorProto, type OnnxValueInfo } from './proto.js';
-import { dtypeFromOnnx, hostTensorFromProto, tensorFromProto, type HostTensor } from './tensor.js';
+import { dtypeFromOnnx } from './tensor.js';
 
 export interface OnnxRunOptions {
   /** Device the nodes run on ('cpu', 'webgpu', 'cuda:0', ...); an op the device cannot run falls back to the CPU. */
   device?: string;
+}
+
+/** How a model is loaded (planModel, loadOnnxModel, runOnnxModel). */
+export interface OnnxLoadOptions {
+  /**
+   * Make dimension 0 of the graph inputs (the batch) dynamic in a model exported with a fixed
+   * batch: Reshape constants that hard-code it are rewritten (see dynamicBatch.ts). Refused with
+   * UNSUPPORTED_OP, naming the node, where the graph could mix samples.
+   */
+  dynamicBatch?: boolean;
 }
 
 /** A checked model: nodes in execution order and the default-domain opset. */
@@ -57,7 +71,7 @@ function staticRanks(graph: OnnxGraph): Map<string, number> {
  * used but never produced, a value produced twice, a cycle) and one UNSUPPORTED_OP naming every
  * node that cannot run.
  */
-export function planModel(model: OnnxModel): OnnxPlan {
+export function planModel(model: OnnxModel, options: OnnxLoadOptions = {}): OnnxPlan {
   const graph = model.graph;
   const opset = defaultOpset(model);
   if (graph.sparseInitializerCount > 0) throw new LeptonError('BAD_MODEL', `onnx: graph has ${graph.sparseInitializerCount} sparse initializer(s); sparse tensors are not supported`);
@@ -133,6 +147,7 @@ export function planModel(model: OnnxModel): OnnxPlan {
   if (problems.length) {
     throw new LeptonError('UNSUPPORTED_OP', `onnx: ${problems.length} node(s) cannot run (opset ${opset}):\n  ${problems.join('\n  ')}`);
   }
+  if (options.dynamicBatch) return planModel(makeBatchDynamic(model, order, opset));
   return { model, opset, order, feeds, initializers, overridable };
 }
 
@@ -154,31 +169,6 @@ function checkFeed(info: OnnxValueInfo, t: unknown): Tensor {
   return t;
 }
 
-/** Re-raises a node's failure with the node named, keeping the code (anything unexpected becomes KERNEL_ERROR). */
-function nodeError(node: OnnxNode, err: unknown): LeptonError {
-  const where = `onnx: node ${describeNode(node)}`;
-  if (err instanceof LeptonError) {
-    return err.message.startsWith(where) ? err : new LeptonError(err.code, `${where}: ${err.message}`, { cause: err });
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return new LeptonError('KERNEL_ERROR', `${where}: ${message}`, { cause: err });
-}
-
-async function settle(t: Tensor): Promise<LeptonError | undefined> {
-  if (t.disposed) return undefined;
-  const s = t.storage('runOnnxModel');
-  try {
-    await s.ready;
-  } catch {
-    // recorded on the storage
-  }
-  return s.error;
-}
-
-async function hostCopy(t: Tensor): Promise<HostTensor> {
-  return { name: '', dtype: t.dtype, shape: [...t.shape], data: await t.data() };
-}
-
 /**
  * Runs an ONNX model on `inputs` (keyed by graph input name) and returns its outputs keyed by
  * graph output name, computed and ready to read. Initializers are constants; one that is also
@@ -188,85 +178,113 @@ async function hostCopy(t: Tensor): Promise<HostTensor> {
 export async function runOnnxModel(
   model: Uint8Array | ArrayBuffer | string,
   inputs: Readonly<Record<string, Tensor>>,
-  options: OnnxRunOptions = {},
+  options: OnnxRunOptions & OnnxLoadOptions = {},
 ): Promise<Record<string, Tensor>> {
   const bytes = typeof model === 'string' ? await readFile(model) : model;
-  const plan = planModel(decodeModel(bytes));
-  return runPlan(plan, inputs, options);
+  const plan = planModel(decodeModel(bytes), options);
+  try {
+    return await runPlan(plan, inputs, options);
+  } finally {
+    await releasePlan(plan);
+  }
 }
 
-/** Executes a checked plan (see runOnnxModel). */
+/** Prepared programs of a plan, per device and set of fed overridable initializers. */
+const programs = new WeakMap<OnnxPlan, Map<string, Promise<OnnxProgram>>>();
+
+function programFor(plan: OnnxPlan, device: string | undefined, fed: ReadonlySet<string>): Promise<OnnxProgram> {
+  let byKey = programs.get(plan);
+  if (!byKey) programs.set(plan, (byKey = new Map()));
+  const key = `${device ?? ''}|${[...fed].sort().join('\u0000')}`;
+  let p = byKey.get(key);
+  if (!p) {
+    p = prepareProgram(plan, device, fed);
+    byKey.set(key, p);
+    p.catch(() => byKey!.delete(key)); // a failed preparation is retried (and re-reported) by the next run
+  }
+  return p;
+}
+
+/**
+ * Frees what runPlan keeps per plan between runs (initializers and folded constants resident on
+ * each device it ran on). The plan stays usable: a later run prepares it again.
+ */
+export async function releasePlan(plan: OnnxPlan): Promise<void> {
+  const byKey = programs.get(plan);
+  if (!byKey) return;
+  programs.delete(plan);
+  for (const p of byKey.values()) {
+    try {
+      (await p).dispose();
+    } catch {
+      // preparation failed: nothing is resident
+    }
+  }
+}
+
+/**
+ * Executes a checked plan (see runOnnxModel). The first run on a device prepares the plan for it
+ * (resident weights, folded constants, fused nodes); later runs reuse that until releasePlan(plan).
+ */
 export async function runPlan(plan: OnnxPlan, inputs: Readonly<Record<string, Tensor>>, options: OnnxRunOptions = {}): Promise<Record<string, Tensor>> {
   if (inputs === null || typeof inputs !== 'object') throw new LeptonError('BAD_ARGUMENT', `runOnnxModel: inputs must be an object of tensors keyed by input name, got ${show(inputs)}`);
   const device = options.device === undefined ? undefined : deviceFor(options.device, 'runOnnxModel').id;
   const graph = plan.model.graph;
-  const values = new Map<string, Tensor>();
-  const owned = new Set<Tensor>(); // every tensor made here; all but the returned ones are disposed at the end
-  const own = (t: Tensor): Tensor => {
-    owned.add(t);
-    return t;
-  };
-  const place = (t: Tensor): Tensor => (device === undefined || t.device === device ? t : own(t.to(device)));
-
-  const known = new Set([...plan.feeds.map((f) => f.name), ...plan.overridable]);
+  const fed = new Set<string>();
   for (const name of Object.keys(inputs)) {
-    if (!known.has(name)) {
+    if (plan.overridable.has(name)) fed.add(name);
+    else if (!plan.feeds.some((f) => f.name === name)) {
       throw new LeptonError('BAD_ARGUMENT', `runOnnxModel: input ${show(name)} must be one of the graph inputs (${plan.feeds.map((f) => f.name).join(', ')}), got an unknown name`);
     }
   }
+  const checked: [string, Tensor][] = [];
   for (const info of plan.feeds) {
     if (!(info.name in inputs)) throw new LeptonError('BAD_ARGUMENT', `runOnnxModel: input ${show(info.name)} must be given (graph inputs: ${plan.feeds.map((f) => f.name).join(', ')})`);
-    values.set(info.name, checkFeed(info, inputs[info.name]));
+    checked.push([info.name, checkFeed(info, inputs[info.name])]);
   }
-  const userInputs = new Set(values.values());
+  for (const name of fed) checked.push([name, checkFeed(graph.inputs.find((i) => i.name === name)!, inputs[name])]);
 
+  const program = await programFor(plan, device, fed);
+  const moved: Tensor[] = [];
+  const feeds = new Map<number, Tensor>();
+  for (const [name, t] of checked) {
+    let v = t;
+    if (device !== undefined && t.device !== device) moved.push((v = t.to(device)));
+    feeds.set(program.feedSlots.get(name)!, v);
+  }
   try {
-    for (const [name, proto] of plan.initializers) {
-      if (plan.overridable.has(name) && name in inputs) values.set(name, checkFeed(plan.model.graph.inputs.find((i) => i.name === name)!, inputs[name]));
-      else values.set(name, own(tensorFromProto(proto, device)));
-    }
-
-    for (const node of plan.order) {
-      const op = ONNX_OPS[node.opType]!;
-      try {
-        const args = node.input.map((n) => (n === '' ? undefined : place(values.get(n)!)));
-        const hostIdx = op.hostInputs?.(plan.opset) ?? [];
-        const hosts: (HostTensor | undefined)[] = [];
-        for (const i of hostIdx) {
-          const t = args[i];
-          if (t) hosts[i] = await hostCopy(t);
-        }
-        const ctx: NodeContext = { opset: plan.opset, node, values: hosts, temp: own };
-        const outs = op.run(args, new NodeAttributes(node), ctx);
-        outs.forEach(own);
-        node.output.forEach((name, i) => {
-          if (name === '') return;
-          const t = outs[i];
-          if (!t) throw new LeptonError('UNSUPPORTED_OP', `output ${i} (${show(name)}) is not produced`);
-          values.set(name, t);
-        });
-      } catch (err) {
-        throw nodeError(node, err);
-      }
-    }
-
-    const result: Record<string, Tensor> = {};
-    for (const out of graph.outputs) {
-      let t = values.get(out.name)!;
-      // Never hand back the caller's own tensor, or one we dispose below: a new reference to the storage.
-      if (userInputs.has(t) || !owned.has(t) || Object.values(result).includes(t)) t = own(t.to(t.device));
-      result[out.name] = t;
-    }
-    const returned = new Set(Object.values(result));
-    // Wait for every queued kernel, so failures surface here and temporaries can be released safely.
-    const errors = await Promise.all([...owned].map(settle));
-    const failed = errors.find((e) => e !== undefined);
-    if (failed) throw failed;
-    for (const t of owned) if (!returned.has(t)) t.dispose();
-    return result;
-  } catch (err) {
-    await Promise.all([...owned].map(settle));
-    for (const t of owned) t.dispose();
-    throw err;
+    return await executeProgram(program, feeds, graph.outputs.map((o) => o.name));
+  } finally {
+    for (const t of moved) t.dispose();
   }
+}
+
+/** A loaded model: checked once, prepared per device on first use, run many times. */
+export class OnnxSession {
+  constructor(readonly plan: OnnxPlan) {}
+
+  /** Graph inputs to feed, with their declared element type and shape ('N' marks a dynamic batch). */
+  get inputs(): readonly OnnxValueInfo[] {
+    return this.plan.feeds;
+  }
+
+  get outputs(): readonly OnnxValueInfo[] {
+    return this.plan.model.graph.outputs;
+  }
+
+  /** Runs the model (see runOnnxModel); outputs are ready to read and belong to the caller. */
+  run(inputs: Readonly<Record<string, Tensor>>, options: OnnxRunOptions = {}): Promise<Record<string, Tensor>> {
+    return runPlan(this.plan, inputs, options);
+  }
+
+  /** Frees the weights kept on each device; the session can still run (it prepares again). */
+  dispose(): Promise<void> {
+    return releasePlan(this.plan);
+  }
+}
+
+/** Decodes and checks a model (bytes or a file path) for repeated runs. */
+export async function loadOnnxModel(model: Uint8Array | ArrayBuffer | string, options: OnnxLoadOptions = {}): Promise<OnnxSession> {
+  const bytes = typeof model === 'string' ? await readFile(model) : model;
+  return new OnnxSession(planModel(decodeModel(bytes), options));
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,19 +16,5 @@ export function modelsDir(): string | undefined {
   return existsSync(dir) ? dir : undefined;
 }
 
-/** Test folders (those holding a model.onnx), sorted. */
-export function testFolders(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(path.join(dir, e.name, 'model.onnx')))
-    .map((e) => e.name)
-    .sort();
-}
-
-/** input_N.pb / output_N.pb of one data set, in numeric order. */
-export function dataFiles(setDir: string, kind: 'input' | 'output'): string[] {
-  if (!existsSync(setDir)) return [];
-  return readdirSync(setDir)
-    .filter((f) => new RegExp(`^${kind}_(\\d+)\\.pb$`).test(f))
-    .sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0]))
-    .map((f) => path.join(setDir, f));
-}
+// Listing test folders and data files lives in src/onnx/conformance.ts (shared with `npm run conformance`).
+export { dataFiles, testFolders } from '../../src/onnx/conformance.js';
