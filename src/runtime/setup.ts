@@ -1,7 +1,9 @@
 // Registers the devices this build knows. Imported once by index.ts.
 import { cpuBackend } from '../backends/cpu/index.js';
+import { registerWebGpu } from '../backends/webgpu/register.js';
 import { registerBackend, registerUnavailable } from './devices.js';
 
 registerBackend(cpuBackend);
 registerUnavailable({ id: 'cuda:0', kind: 'cuda', name: 'CUDA', available: false, reason: 'this build has no CUDA backend' });
-registerUnavailable({ id: 'webgpu:0', kind: 'webgpu', name: 'WebGPU', available: false, reason: 'this build has no WebGPU backend' });
+// WebGPU: adapter discovery only (~0.1 s); the GPUDevice is created on first use. LEPTON_WEBGPU=0 skips it.
+await registerWebGpu();

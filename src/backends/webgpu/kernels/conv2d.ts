@@ -1,0 +1,54 @@
+// conv2d: implicit GEMM on the shared tile core (conv2d.wgsl), or a direct kernel when each group
+// has one input channel (conv2d_depthwise.wgsl). Bias and activation are fused in the epilogue.
+import type { Conv2dInfo } from '../../../ops/conv2d.js';
+import { allFloat32, fitsBinding, grid1d, no, Uniforms, type GpuKernel } from '../kernel.js';
+import type { Program } from '../runtime.js';
+
+const TILE = 64;
+const ACT = { none: 0, relu: 1 } as const;
+
+export function conv2dProgram(depthwise: boolean, hasBias: boolean, act: 'none' | 'relu'): Program {
+  const constants = { HAS_BIAS: hasBias ? 1 : 0, ACT: ACT[act] };
+  return depthwise
+    ? { name: 'conv2d_f32_depthwise', files: ['conv2d_depthwise'], constants, bindings: ['read', 'read', 'read', 'write'] }
+    : { name: 'conv2d_f32_implicit_gemm', files: ['gemm_tile', 'conv2d'], constants, bindings: ['read', 'read', 'read', 'write'] };
+}
+
+/** Direct kernel when a group sees one input channel and the GEMM would be too thin to tile well. */
+function isDepthwise(info: Conv2dInfo): boolean {
+  return info.groups > 1 && info.C / info.groups === 1;
+}
+
+export const conv2dKernel: GpuKernel<Conv2dInfo> = {
+  supports(info, inputs, limits) {
+    const f = allFloat32('conv2d', inputs);
+    if (!f.ok) return f;
+    const max = limits.maxComputeWorkgroupsPerDimension;
+    const cols = info.N * info.OH * info.OW;
+    if (!isDepthwise(info) && (Math.ceil(cols / TILE) > max || Math.ceil(info.M / info.groups / TILE) > max || info.groups > max)) {
+      return no(`conv2d on webgpu: N*OH*OW must be at most ${max * TILE} and groups at most ${max}`);
+    }
+    return fitsBinding('conv2d', [...inputs, ...info.outputs], limits);
+  },
+  async run(ctx, info, [x0, w0, b], [y]) {
+    const x = x0!, w = w0!;
+    const depthwise = isDepthwise(info);
+    const [sh, sw] = info.window.strides as [number, number];
+    const [dh, dw] = info.window.dilations as [number, number];
+    const [pt, pl] = info.window.pads as [number, number];
+    const Cg = info.C / info.groups, Mg = info.M / info.groups;
+    const total = info.N * info.M * info.OH * info.OW;
+    const g = grid1d(total);
+    const u = new Uniforms()
+      .vec4u(x.strides, 1).vec4u(w.strides, 1)
+      .u32(info.N, info.C, info.H, info.W, info.M, info.OH, info.OW, info.KH, info.KW, sh, sw, pt, pl, dh, dw, info.groups, Cg, Mg, x.offset, w.offset)
+      .u32(b ? b.offset : 0, b ? b.strides[0]! : 0, g.rowPitch);
+    const xb = ctx.buffer(x);
+    const workgroups: [number, number, number] = depthwise ? g.workgroups : [Math.ceil((info.N * info.OH * info.OW) / TILE), Math.ceil(Mg / TILE), info.groups];
+    await ctx.encode([{
+      program: conv2dProgram(depthwise, b !== undefined, info.activation),
+      buffers: [xb, ctx.buffer(w), b ? ctx.buffer(b) : xb, ctx.buffer(y!)], uniforms: u.buffer, workgroups,
+    }]);
+  },
+  programs: () => [conv2dProgram(false, true, 'none'), conv2dProgram(false, true, 'relu'), conv2dProgram(true, true, 'none'), conv2dProgram(true, true, 'relu')],
+};
