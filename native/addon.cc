@@ -12,6 +12,7 @@ void register_pool(Napi::Env env, Napi::Object exports);
 void register_reduce(Napi::Env env, Napi::Object exports);
 void register_elementwise(Napi::Env env, Napi::Object exports);
 void register_probe(Napi::Env env, Napi::Object exports);
+void register_cuda(Napi::Env env, Napi::Object exports);
 }  // namespace lepton
 
 namespace {
@@ -43,6 +44,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   lepton::register_reduce(env, exports);
   lepton::register_elementwise(env, exports);
   lepton::register_probe(env, exports);
+  lepton::register_cuda(env, exports);
   return exports;
 }
 

@@ -32,11 +32,24 @@ export interface NativeAddon {
     y: ArrayBufferView, sync: boolean): MaybePromise;
   softmax(outer: number, axisLen: number, inner: number, x: F32, xOff: number, y: F32, log: boolean,
     sync: boolean): MaybePromise;
+  /** What the CUDA runtime linked into this binary sees (compiled=false when built without nvcc). */
+  cudaInfo(): CudaInfo;
   /** Bench probes: peak FMA GFLOP/s on all threads, and read GB/s over x. */
   probePeakGflops(seconds: number): number;
   probeReadGbps(x: Float32Array, passes: number): number;
   batchnorm(N: number, C: number, spatial: number, x: F32, scale: F32, bias: F32, mean: F32, variance: F32,
     epsilon: number, y: F32, sync: boolean): MaybePromise;
+}
+
+export interface CudaInfo {
+  compiled: boolean;
+  /** SASS and PTX targets compiled in, e.g. "sm_80,sm_86,sm_89,sm_90,compute_90". */
+  architectures?: string;
+  /** CUDA encodes versions as 1000*major + 10*minor; 0 means no driver. */
+  driverVersion?: number;
+  runtimeVersion?: number;
+  devices: Array<{ name?: string; memoryBytes?: number; computeCapability?: string; multiprocessors?: number; error?: string }>;
+  reason?: string;
 }
 
 export interface NativeStatus {
