@@ -38,6 +38,11 @@ void conv_pack_b_rows_avx2(const float* rows, int64_t rs, int64_t nr, int64_t nc
 void conv_gemm_packed_avx2(int64_t Mg, int64_t nc, int64_t K, const float* ap, const float* bp,
                            float* C, int64_t ldc, const float* bias, int relu);
 
+// Defined in conv2d_winograd.cc: Winograd F(2x2,3x3) for 3x3 / stride 1 / groups 1 (AVX2 only).
+bool conv_winograd_applicable(const Conv2dParams& p);
+void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const float* bias,
+                   float* y);
+
 namespace {
 
 inline int64_t ceil_div_nonneg(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -415,7 +420,11 @@ void conv2d_f32(const Conv2dParams& p, const float* x, const float* w, const flo
   }
   const bool pointwise = q.KH * q.KW == 1 && q.stride_h == 1 && q.stride_w == 1 &&
                          q.pad_top == 0 && q.pad_left == 0 && q.OH == q.H && q.OW == q.W;
-  if (!pointwise && cpu_isa() == CpuIsa::avx2_fma)
+  // 3x3 / stride 1 / dilation 1 / groups 1 with enough channels: Winograd (conv2d_winograd.cc
+  // decides where it is applicable and measured faster than the packed implicit GEMM).
+  if (conv_detail::conv_winograd_applicable(q))
+    conv_detail::conv_winograd(q, x, w, bias, y);
+  else if (!pointwise && cpu_isa() == CpuIsa::avx2_fma)
     conv_detail::conv_general_packed(q, x, w, bias, y);
   else
     conv_detail::conv_general(q, x, w, bias, y);

@@ -1,0 +1,294 @@
+// Winograd F(2x2,3x3) convolution kernels, AVX2+FMA (compiled with -mavx2 -mfma; called only when
+// cpu_isa() == avx2_fma). Dispatch, tiling, threading and workspaces are in conv2d_winograd.cc.
+//
+// Layouts for one block of T tiles (tile j of the block = tile j0 + j of the image, tiles numbered
+// row-major over the ceil(OH/2) x ceil(OW/2) tile grid), ld = Tpad (T rounded up to 16):
+//   U  transformed weights [16][C][Mld] (Mpad = M rounded up to 6, Mld = Mpad rounded up to 8;
+//      columns >= M are zero); the micro-kernel reads 6 consecutive output channels per row
+//   V  transformed input  [16][C][Tpad]
+//   Z  transformed output [16][Mpad][Tpad]
+// Both transforms are vectorised over 8 consecutive tiles of one tile row.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace lepton {
+namespace conv_detail {
+
+namespace {
+
+inline int64_t wmin(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// Even- and odd-indexed floats of p[0..16).
+inline void load_deinterleave(const float* p, __m256* even, __m256* odd) {
+  const __m256 a = _mm256_loadu_ps(p);
+  const __m256 b = _mm256_loadu_ps(p + 8);
+  const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 | a4 a6 b4 b6
+  const __m256 o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+  *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+  *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+inline __m256i lane_mask(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// C(6x16) = A (K rows of 6, row stride lda) * B (K rows of 16, row stride ldb).
+inline void wino_kernel_6x16(int64_t K, const float* a, int64_t lda, const float* b, int64_t ldb,
+                             float* c, int64_t ldc) {
+  __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+  __m256 c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+  for (int64_t k = 0; k < K; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+    __m256 a0 = _mm256_broadcast_ss(a);
+    __m256 a1 = _mm256_broadcast_ss(a + 1);
+    c0 = _mm256_fmadd_ps(a0, b0, c0);
+    c1 = _mm256_fmadd_ps(a0, b1, c1);
+    c2 = _mm256_fmadd_ps(a1, b0, c2);
+    c3 = _mm256_fmadd_ps(a1, b1, c3);
+    a0 = _mm256_broadcast_ss(a + 2);
+    a1 = _mm256_broadcast_ss(a + 3);
+    c4 = _mm256_fmadd_ps(a0, b0, c4);
+    c5 = _mm256_fmadd_ps(a0, b1, c5);
+    c6 = _mm256_fmadd_ps(a1, b0, c6);
+    c7 = _mm256_fmadd_ps(a1, b1, c7);
+    a0 = _mm256_broadcast_ss(a + 4);
+    a1 = _mm256_broadcast_ss(a + 5);
+    c8 = _mm256_fmadd_ps(a0, b0, c8);
+    c9 = _mm256_fmadd_ps(a0, b1, c9);
+    c10 = _mm256_fmadd_ps(a1, b0, c10);
+    c11 = _mm256_fmadd_ps(a1, b1, c11);
+    a += lda;
+    b += ldb;
+  }
+  _mm256_storeu_ps(c, c0);
+  _mm256_storeu_ps(c + 8, c1);
+  c += ldc;
+  _mm256_storeu_ps(c, c2);
+  _mm256_storeu_ps(c + 8, c3);
+  c += ldc;
+  _mm256_storeu_ps(c, c4);
+  _mm256_storeu_ps(c + 8, c5);
+  c += ldc;
+  _mm256_storeu_ps(c, c6);
+  _mm256_storeu_ps(c + 8, c7);
+  c += ldc;
+  _mm256_storeu_ps(c, c8);
+  _mm256_storeu_ps(c + 8, c9);
+  c += ldc;
+  _mm256_storeu_ps(c, c10);
+  _mm256_storeu_ps(c + 8, c11);
+}
+
+}  // namespace
+
+// Floats of staging wino_input_transform_avx2 needs.
+int64_t wino_stage_floats_avx2(int64_t ntw) { return 4 * (2 * ntw + 18); }
+
+// Channels [c0, c1) of V for tiles [j0, j0 + T) of one image xn [C][H][W]; the columns [T, Tpad)
+// of V are zeroed.
+void wino_input_transform_avx2(const float* xn, int64_t C, int64_t c0, int64_t c1, int64_t H,
+                               int64_t W, int64_t pt, int64_t pl, int64_t ntw, int64_t j0,
+                               int64_t T, int64_t Tpad, float* V, float* stage) {
+  const int64_t Wp = 2 * ntw + 18;
+  const int64_t fstride = C * Tpad;
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* xc = xn + c * H * W;
+    float* vc = V + c * Tpad;
+    for (int64_t j = j0; j < j0 + T;) {
+      const int64_t th = j / ntw, twa = j % ntw;
+      const int64_t twb = wmin(ntw, twa + (j0 + T - j));
+      const int64_t nch = (twb - twa + 7) / 8;
+      // Stage the 4 input rows of this tile row, columns q in [qa, qb) (input column q - pl),
+      // zero outside the image.
+      const int64_t qa = 2 * twa, qb = 2 * twa + 16 * nch + 2;
+      for (int r = 0; r < 4; ++r) {
+        float* d = stage + r * Wp;
+        const int64_t ih = 2 * th - pt + r;
+        if (ih < 0 || ih >= H) {
+          std::memset(d + qa, 0, sizeof(float) * (qb - qa));
+          continue;
+        }
+        const float* xr = xc + ih * W;
+        int64_t a = qa < pl ? pl : qa;                   // first real column
+        int64_t b = qb < W + pl ? qb : W + pl;           // end of real columns
+        if (a > qb) a = qb;
+        if (b < a) b = a;
+        if (a > qa) std::memset(d + qa, 0, sizeof(float) * (a - qa));
+        if (b > a) std::memcpy(d + a, xr + (a - pl), sizeof(float) * (b - a));
+        if (qb > b) std::memset(d + b, 0, sizeof(float) * (qb - b));
+      }
+      for (int64_t tw = twa; tw < twb; tw += 8) {
+        const int64_t n = wmin(8, twb - tw);
+        __m256 t[4][4];  // t[r][k] = (B^T d)[r][k], 8 tiles
+        __m256 d[4][4];
+        for (int r = 0; r < 4; ++r) {
+          const float* p = stage + r * Wp + 2 * tw;
+          load_deinterleave(p, &d[r][0], &d[r][1]);
+          load_deinterleave(p + 2, &d[r][2], &d[r][3]);
+        }
+        for (int k = 0; k < 4; ++k) {
+          t[0][k] = _mm256_sub_ps(d[0][k], d[2][k]);
+          t[1][k] = _mm256_add_ps(d[1][k], d[2][k]);
+          t[2][k] = _mm256_sub_ps(d[2][k], d[1][k]);
+          t[3][k] = _mm256_sub_ps(d[1][k], d[3][k]);
+        }
+        float* v = vc + (j + (tw - twa) - j0);
+        const __m256i mask = lane_mask(n);
+        for (int i = 0; i < 4; ++i) {
+          __m256 o[4];
+          o[0] = _mm256_sub_ps(t[i][0], t[i][2]);
+          o[1] = _mm256_add_ps(t[i][1], t[i][2]);
+          o[2] = _mm256_sub_ps(t[i][2], t[i][1]);
+          o[3] = _mm256_sub_ps(t[i][1], t[i][3]);
+          for (int k = 0; k < 4; ++k) {
+            float* dst = v + (4 * i + k) * fstride;
+            if (n == 8)
+              _mm256_storeu_ps(dst, o[k]);
+            else
+              _mm256_maskstore_ps(dst, mask, o[k]);
+          }
+        }
+      }
+      j += twb - twa;
+    }
+    if (Tpad > T)
+      for (int f = 0; f < 16; ++f) std::memset(vc + f * fstride + T, 0, sizeof(float) * (Tpad - T));
+  }
+}
+
+// U[f][c][m] = (G g G^T)[f] of w[m][c] for output channels [m0, m1) (m0 a multiple of 8), zero
+// for m in [M, Mld).
+void wino_transform_weights_avx2(const float* w, int64_t M, int64_t C, int64_t Mld, int64_t m0,
+                                 int64_t m1, float* U) {
+  const __m256 half = _mm256_set1_ps(0.5f);
+  const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                         _mm256_set1_epi32(int(9 * C)));
+  const int64_t fstride = C * Mld;
+  // c outer, m inner: U is written in whole contiguous runs (no partial cache lines), and the
+  // weight rows read for channel c are reused from cache for channel c + 1.
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t m = m0; m < m1; m += 8) {
+      const int64_t nm = wmin(8, M - m);
+      const __m256 mask = _mm256_castsi256_ps(lane_mask(nm < 0 ? 0 : nm));
+      float* u = U + c * Mld + m;
+      if (nm <= 0) {
+        for (int f = 0; f < 16; ++f) _mm256_storeu_ps(u + f * fstride, _mm256_setzero_ps());
+        continue;
+      }
+      const float* g = w + (m * C + c) * 9;
+      __m256 gk[9];
+      for (int k = 0; k < 9; ++k)
+        gk[k] = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), g + k, idx, mask, 4);
+      __m256 t[4][3];  // G g
+      for (int k = 0; k < 3; ++k) {
+        const __m256 g0 = gk[k], g1 = gk[3 + k], g2 = gk[6 + k];
+        const __m256 s02 = _mm256_add_ps(g0, g2);
+        t[0][k] = g0;
+        t[1][k] = _mm256_mul_ps(half, _mm256_add_ps(s02, g1));
+        t[2][k] = _mm256_mul_ps(half, _mm256_sub_ps(s02, g1));
+        t[3][k] = g2;
+      }
+      for (int i = 0; i < 4; ++i) {  // (G g) G^T
+        const __m256 a = t[i][0], b = t[i][1], cc = t[i][2];
+        const __m256 sac = _mm256_add_ps(a, cc);
+        _mm256_storeu_ps(u + (4 * i + 0) * fstride, a);
+        _mm256_storeu_ps(u + (4 * i + 1) * fstride, _mm256_mul_ps(half, _mm256_add_ps(sac, b)));
+        _mm256_storeu_ps(u + (4 * i + 2) * fstride, _mm256_mul_ps(half, _mm256_sub_ps(sac, b)));
+        _mm256_storeu_ps(u + (4 * i + 3) * fstride, cc);
+      }
+    }
+}
+
+// Z[f] (Mpad x Tpad) = U[f]^T (Mpad x C, ld Mld) * V[f] (C x Tpad) for frequencies [f0, f1),
+// 6-row panels [mp0, mp1).
+void wino_gemm_avx2(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const float* V,
+                    int64_t Tpad, float* Z, int64_t f0, int64_t f1, int64_t mp0, int64_t mp1) {
+  const int64_t npanels = Tpad / 16;
+  for (int64_t f = f0; f < f1; ++f) {
+    const float* uf = U + f * C * Mld;
+    const float* vf = V + f * C * Tpad;
+    float* zf = Z + f * Mpad * Tpad;
+    for (int64_t jp = 0; jp < npanels; ++jp)
+      for (int64_t mp = mp0; mp < mp1; ++mp)
+        wino_kernel_6x16(C, uf + mp * 6, Mld, vf + jp * 16, Tpad, zf + mp * 6 * Tpad + jp * 16,
+                         Tpad);
+  }
+}
+
+// y[m, oh, ow], m in [m0, m1), for tiles [j0, j0 + T) of one image from Z, + bias, relu. yn is
+// [M][OH][OW]. Z must have 8 readable floats past its end (partial chunks read whole vectors).
+void wino_output_transform_avx2(const float* Z, int64_t m0, int64_t m1, int64_t Mpad, int64_t Tpad,
+                                int64_t j0, int64_t T, int64_t ntw, int64_t OH, int64_t OW,
+                                const float* bias, int relu, float* yn) {
+  const int64_t fstride = Mpad * Tpad;
+  const __m256 vz = _mm256_setzero_ps();
+  alignas(32) float tmp[2][16];
+  for (int64_t m = m0; m < m1; ++m) {
+    const float* zm = Z + m * Tpad;
+    float* ym = yn + m * OH * OW;
+    const __m256 vb = _mm256_set1_ps(bias ? bias[m] : 0.f);
+    for (int64_t j = j0; j < j0 + T;) {
+      const int64_t th = j / ntw, twa = j % ntw;
+      const int64_t twb = wmin(ntw, twa + (j0 + T - j));
+      const int64_t oh = 2 * th;
+      const bool two_rows = oh + 1 < OH;
+      for (int64_t tw = twa; tw < twb; tw += 8) {
+        const int64_t n = wmin(8, twb - tw);
+        const float* z = zm + (j + (tw - twa) - j0);
+        __m256 s0[4], s1[4];  // (A^T Z)[0][k], (A^T Z)[1][k]
+        for (int k = 0; k < 4; ++k) {
+          const __m256 z0 = _mm256_loadu_ps(z + (0 + k) * fstride);
+          const __m256 z1 = _mm256_loadu_ps(z + (4 + k) * fstride);
+          const __m256 z2 = _mm256_loadu_ps(z + (8 + k) * fstride);
+          const __m256 z3 = _mm256_loadu_ps(z + (12 + k) * fstride);
+          s0[k] = _mm256_add_ps(_mm256_add_ps(z0, z1), z2);
+          s1[k] = _mm256_sub_ps(_mm256_sub_ps(z1, z2), z3);
+        }
+        __m256 y00 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s0[0], s0[1]), s0[2]), vb);
+        __m256 y01 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s0[1], s0[2]), s0[3]), vb);
+        __m256 y10 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s1[0], s1[1]), s1[2]), vb);
+        __m256 y11 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s1[1], s1[2]), s1[3]), vb);
+        if (relu) {
+          y00 = _mm256_max_ps(y00, vz);
+          y01 = _mm256_max_ps(y01, vz);
+          y10 = _mm256_max_ps(y10, vz);
+          y11 = _mm256_max_ps(y11, vz);
+        }
+        // Interleave: row 0 = y00[0] y01[0] y00[1] y01[1] ...
+        const __m256 l0 = _mm256_unpacklo_ps(y00, y01), h0 = _mm256_unpackhi_ps(y00, y01);
+        const __m256 l1 = _mm256_unpacklo_ps(y10, y11), h1 = _mm256_unpackhi_ps(y10, y11);
+        const __m256 r00 = _mm256_permute2f128_ps(l0, h0, 0x20);
+        const __m256 r01 = _mm256_permute2f128_ps(l0, h0, 0x31);
+        const __m256 r10 = _mm256_permute2f128_ps(l1, h1, 0x20);
+        const __m256 r11 = _mm256_permute2f128_ps(l1, h1, 0x31);
+        const int64_t ow = 2 * tw;
+        float* y0 = ym + oh * OW + ow;
+        float* y1 = y0 + OW;
+        if (n == 8 && ow + 16 <= OW) {
+          _mm256_storeu_ps(y0, r00);
+          _mm256_storeu_ps(y0 + 8, r01);
+          if (two_rows) {
+            _mm256_storeu_ps(y1, r10);
+            _mm256_storeu_ps(y1 + 8, r11);
+          }
+        } else {
+          _mm256_store_ps(tmp[0], r00);
+          _mm256_store_ps(tmp[0] + 8, r01);
+          _mm256_store_ps(tmp[1], r10);
+          _mm256_store_ps(tmp[1] + 8, r11);
+          const int64_t cnt = wmin(2 * n, OW - ow);
+          for (int64_t q = 0; q < cnt; ++q) y0[q] = tmp[0][q];
+          if (two_rows)
+            for (int64_t q = 0; q < cnt; ++q) y1[q] = tmp[1][q];
+        }
+      }
+      j += twb - twa;
+    }
+  }
+}
+
+}  // namespace conv_detail
+}  // namespace lepton
