@@ -39,6 +39,11 @@ export class Plan {
   /** Reads per root value, and whether its buffer may be released after the last. */
   readonly readCounts: number[];
   readonly releasable: boolean[];
+  /** Per step: the steps that wait on it, and how many steps it waits on (the executor's ready counts). */
+  readonly dependents: number[][];
+  readonly depCounts: number[];
+  /** Devices that run at least one step. */
+  readonly stepDevices: string[];
   /** Fallbacks decided at plan time (for the model's events). */
   readonly fallbacks: PlacementEntry[];
   private readonly slotBytes: Map<string, number[]>;
@@ -101,6 +106,10 @@ export class Plan {
       this.readCounts[r]! += v.readers.length;
       if (v.outputs.length || v.kind !== 'step') this.releasable[r] = false;
     }
+    this.dependents = this.steps.map(() => []);
+    for (const st of this.steps) for (const d of st.deps) this.dependents[d]!.push(st.index);
+    this.depCounts = this.steps.map((st) => st.deps.size);
+    this.stepDevices = [...new Set(this.steps.map((st) => st.device))];
   }
 
   /** A constant's copy on its device (uploaded on first use, then kept). */

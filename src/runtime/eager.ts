@@ -5,6 +5,7 @@ import { sizeOf } from '../shape.js';
 import type { Storage } from '../storage.js';
 import { setTensorMover, Tensor, tensorOf, type TensorMeta } from '../tensor.js';
 import { backendById, deviceFor } from './devices.js';
+import { activeTracer } from './trace.js';
 import { asLeptonError } from './errors.js';
 import { emitFallback } from './events.js';
 import { runKernel } from './executor.js';
@@ -67,6 +68,9 @@ export function apply<A, I extends OpInfo>(op: OpDef<A, I>, inputs: readonly (Te
     t?.storage(op.name, `input ${i}`);
   });
   const metas: (TensorMeta | undefined)[] = inputs.map((t) => t && { shape: t.shape, dtype: t.dtype });
+  // While a model is being traced into a graph (lc.loadOnnx), ops on symbolic values are recorded, not run.
+  const traced = activeTracer()?.record(op, inputs, attrs, metas);
+  if (traced) return traced;
   const info = op.infer(metas, attrs);
 
   let backend = chooseDevice(op.name, inputs, options.device);
@@ -90,11 +94,16 @@ export function apply<A, I extends OpInfo>(op: OpDef<A, I>, inputs: readonly (Te
 
   // Internal handles keep the inputs' memory alive until the kernel is done, even if the
   // caller disposes its tensors right after this call.
+  // The kernel writes through handles of its own too: disposing an output early is allowed.
   const placed = inputs.map((t) => t && (t.device !== backend.id ? t.to(backend.id) : pin(t)));
   const outputs = info.outputs.map((m) => tensorOf(backend.allocate(m.dtype, sizeOf(m.shape)), m.shape));
+  const written = outputs.map(pin);
   const work = inputsReady(op.name, placed)
-    .then(() => runKernel(backend, op, attrs, info, placed, outputs))
-    .finally(() => placed.forEach((t) => t?.dispose()));
+    .then(() => runKernel(backend, op, attrs, info, placed, written))
+    .finally(() => {
+      placed.forEach((t) => t?.dispose());
+      written.forEach((t) => t.dispose());
+    });
   produce(outputs.map((t) => t.storage(op.name)), work, op.name);
   return outputs;
 }

@@ -19,7 +19,7 @@ import { asLeptonError } from './errors.js';
 import type { FallbackEvent } from './events.js';
 import { recordFailure, recordSuccess } from './health.js';
 import type { StepRecord } from './profile.js';
-import { queueFor } from './queue.js';
+import { isThenable, queueFor } from './queue.js';
 
 /** The backend of a device id, without deviceFor's per-call info() (slow on the CPU backend). */
 function backendOf(id: string): Backend {
@@ -32,15 +32,23 @@ export const FAILOVER_CODES: ReadonlySet<string> = new Set(['OUT_OF_MEMORY', 'DE
 /** Queues one kernel on its device: the launch path shared by eager ops and compiled steps. */
 export function runKernel(backend: Backend, op: OpDef<any, any>, attrs: unknown, info: OpInfo, inputs: readonly (Tensor | undefined)[],
   outputs: readonly Tensor[], priority = 0): Promise<void> {
-  return queueFor(backend.id).run(priority, () => {
-    const r = backend.execute(op, attrs, info, inputs, outputs);
-    // A thenable, not `instanceof Promise`: the addon's promises may come from another realm (jest's vm).
-    return isThenable(r) ? r.then(() => checkOutputs(op.name, outputs)) : checkOutputs(op.name, outputs);
-  });
+  try {
+    return Promise.resolve(launchKernel(backend, op, attrs, info, inputs, outputs, priority));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
-function isThenable(v: unknown): v is PromiseLike<void> {
-  return typeof (v as { then?: unknown } | undefined)?.then === 'function';
+/**
+ * runKernel without the promise: on an idle device a synchronous kernel (the CPU's tiny ones
+ * run inline) finishes before this returns undefined; otherwise the kernel's promise comes back.
+ */
+export function launchKernel(backend: Backend, op: OpDef<any, any>, attrs: unknown, info: OpInfo, inputs: readonly (Tensor | undefined)[],
+  outputs: readonly Tensor[], priority = 0): Promise<void> | void {
+  return queueFor(backend.id).launch(priority, () => {
+    const r = backend.execute(op, attrs, info, inputs, outputs);
+    return isThenable(r) ? r.then(() => checkOutputs(op.name, outputs)) : checkOutputs(op.name, outputs);
+  });
 }
 
 /** A device may report a kernel's failure on its outputs' storage (WebGPU error scopes). */
@@ -61,14 +69,23 @@ export interface RunContext {
 /** Thrown for steps not run because their device was dropped or an input is missing. */
 const SKIPPED = new LeptonError('DEVICE_ERROR', 'step skipped: its device was dropped for this run');
 
+/**
+ * Runs the steps in dependency order from a ready list. A step whose launch returns synchronously
+ * (a tiny CPU kernel, a view) completes at once and its dependents run in the same loop, with no
+ * promise per step; a step that returns a promise (a worker-thread kernel, another device, a
+ * transfer) is left in flight while other ready steps go on, so independent steps on different
+ * devices overlap. The loop waits only when nothing is ready and something is in flight.
+ */
 export async function executePlan(plan: Plan, feeds: ReadonlyMap<string, Tensor>, ctx: RunContext): Promise<Record<string, Tensor>> {
-  const { steps, values } = plan;
+  const { steps, values, dependents } = plan;
   const tensors: (Tensor | undefined)[] = new Array(values.length);
   const done: boolean[] = new Array(steps.length).fill(false);
   const dropped = new Map<string, { step: PlanStep; error: LeptonError }>();
   const arenas = plan.takeArenas();
   const made: Tensor[] = []; // handles this run created; all but the returned outputs are disposed at the end
   const pending = plan.readCounts.slice(); // reads left per root value: a buffer is released after its last
+  const waitingOn = plan.depCounts.slice(); // unfinished dependencies per step
+  const blocked: boolean[] = new Array(steps.length).fill(false); // a dependency failed or was skipped
   let fatal: LeptonError | undefined;
 
   for (const [name, i] of plan.inputIndex) tensors[i] = feeds.get(name);
@@ -94,8 +111,12 @@ export async function executePlan(plan: Plan, feeds: ReadonlyMap<string, Tensor>
     if (e) throw e;
     return t;
   };
+  // A step launched right after another finished inline starts when that one ended: one clock
+  // read per step instead of two (-1: the last step did not finish inline, read the clock).
+  let lastEnd = -1;
   const record = (s: PlanStep, start: number, bytesMoved = 0, kind: StepRecord['kind'] = s.kind, device = s.device) => {
-    ctx.records.push({ name: s.name, op: s.node?.op.name ?? 'transfer', kind, device, start, end: performance.now(), bytesMoved, run: ctx.run });
+    const end = (lastEnd = performance.now());
+    ctx.records.push({ name: s.name, op: s.node?.op.name ?? 'transfer', kind, device, start, end, bytesMoved, run: ctx.run });
   };
   const release = (s: PlanStep) => {
     for (const i of s.inputs) {
@@ -104,68 +125,114 @@ export async function executePlan(plan: Plan, feeds: ReadonlyMap<string, Tensor>
       if (--pending[r]! === 0 && plan.releasable[r] && !arenas[r]) for (const a of plan.aliases[r]!) if (tensors[a] && values[a]!.kind === 'step') tensors[a]!.dispose();
     }
   };
+  const setOutput = (s: PlanStep, t: Tensor) => {
+    tensors[s.outputs[0]!] = t;
+    made.push(t);
+  };
 
-  const body = async (s: PlanStep): Promise<void> => {
-    if (dropped.has(s.device)) throw SKIPPED;
-    const start = performance.now();
-    const ins = s.inputs.map(input);
+  const transfer = async (s: PlanStep, src: Tensor, start: number): Promise<void> => {
+    const data = await backendOf(src.device).read(src);
+    let out: Tensor;
+    if (s.device === 'cpu') {
+      out = tensorOf(hostStorage(src.dtype, data), src.shape);
+      made.push(out);
+    } else {
+      out = allocate(s.outputs[0]!);
+      await backendOf(s.device).write(out.storage('run'), data);
+    }
+    tensors[s.outputs[0]!] = out;
+    record(s, start, data.byteLength);
+  };
+
+  /** One step: returns undefined when it finished inline, else a promise of its end. */
+  const body = (s: PlanStep): Promise<void> | void => {
+    if (dropped.size && dropped.has(s.device)) throw SKIPPED;
+    const start = lastEnd >= 0 ? lastEnd : performance.now();
+    const ins = new Array<Tensor | undefined>(s.inputs.length);
+    for (let k = 0; k < ins.length; k++) ins[k] = input(s.inputs[k]);
     if (s.kind === 'transfer') {
       const src = ins[0]!;
-      if (src.device === s.device) {
-        tensors[s.outputs[0]!] = tensorOf(src.storage('run'), src.shape, src.strides, src.offset);
-        made.push(tensors[s.outputs[0]!]!);
-        return;
-      }
-      const data = await backendOf(src.device).read(src);
-      const target = backendOf(s.device);
-      let out: Tensor;
-      if (s.device === 'cpu') {
-        out = tensorOf(hostStorage(src.dtype, data), src.shape);
-        made.push(out);
-      } else {
-        out = allocate(s.outputs[0]!);
-        await target.write(out.storage('run'), data);
-      }
-      tensors[s.outputs[0]!] = out;
-      record(s, start, data.byteLength);
-      return;
+      if (src.device === s.device) return setOutput(s, tensorOf(src.storage('run'), src.shape, src.strides, src.offset));
+      return transfer(s, src, start);
     }
     const node = s.node!;
     if (s.kind === 'view') {
       const src = ins[0]!;
       const v = node.op.view!(s.info!, { shape: src.shape, strides: src.strides, offset: src.offset });
-      if (v) {
-        tensors[s.outputs[0]!] = tensorOf(src.storage('run'), v.shape, v.strides, v.offset);
-        made.push(tensors[s.outputs[0]!]!);
-        return;
-      }
+      if (v) return setOutput(s, tensorOf(src.storage('run'), v.shape, v.strides, v.offset));
     }
-    const outs = s.outputs.map(allocate);
-    await runKernel(backendOf(s.device), node.op, node.attrs, s.info!, ins, outs, ctx.priority);
-    s.outputs.forEach((o, k) => (tensors[o] = outs[k]));
+    const outs = new Array<Tensor>(s.outputs.length);
+    for (let k = 0; k < outs.length; k++) outs[k] = allocate(s.outputs[k]!);
+    const r = launchKernel(backendOf(s.device), node.op, node.attrs, s.info!, ins, outs, ctx.priority);
+    if (isThenable(r)) return r.then(() => finished(s, outs, start));
+    finished(s, outs, start);
+  };
+  const finished = (s: PlanStep, outs: Tensor[], start: number) => {
+    for (let k = 0; k < outs.length; k++) tensors[s.outputs[k]!] = outs[k];
     record(s, start);
   };
 
-  // Launch every step behind its dependencies.
-  const launched: Promise<void>[] = new Array(steps.length);
-  for (const s of steps) {
-    const deps = [...s.deps].map((d) => launched[d]!);
-    const ready = deps.length === 0 ? Promise.resolve() : deps.length === 1 ? deps[0]! : Promise.all(deps);
-    launched[s.index] = ready.then(() => body(s)).then(
-      () => {
-        done[s.index] = true;
-        release(s);
-      },
-      (err: unknown) => {
-        if (err === SKIPPED) throw err;
-        const e = asLeptonError(s.name, err);
-        if (FAILOVER_CODES.has(e.code) && !dropped.has(s.device)) dropped.set(s.device, { step: s, error: e });
-        else if (!FAILOVER_CODES.has(e.code)) fatal ??= e;
-        throw SKIPPED;
-      },
-    );
+  // The ready list: steps whose dependencies have all settled, in plan order as they become ready.
+  const ready: number[] = [];
+  for (const s of steps) if (waitingOn[s.index] === 0) ready.push(s.index);
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  const settle = (s: PlanStep, failed: boolean) => {
+    if (failed) blocked[s.index] = true;
+    else {
+      done[s.index] = true;
+      release(s);
+    }
+    for (const d of dependents[s.index]!) {
+      if (failed) blocked[d] = true;
+      if (--waitingOn[d]! === 0) ready.push(d);
+    }
+  };
+  const fail = (s: PlanStep, err: unknown) => {
+    if (err !== SKIPPED) {
+      const e = asLeptonError(s.name, err);
+      if (FAILOVER_CODES.has(e.code)) {
+        if (!dropped.has(s.device)) dropped.set(s.device, { step: s, error: e });
+      } else fatal ??= e;
+    }
+    settle(s, true);
+  };
+  const landed = (s: PlanStep, failed: boolean, err?: unknown) => {
+    inFlight--;
+    try {
+      if (failed) fail(s, err);
+      else settle(s, false);
+    } finally {
+      wake?.(); // never leave the loop waiting
+    }
+  };
+
+  for (let head = 0; ; ) {
+    while (head < ready.length) {
+      const s = steps[ready[head++]!]!;
+      if (blocked[s.index]) {
+        settle(s, true); // an input is missing: skipped, like its dependents
+        continue;
+      }
+      let r: Promise<void> | void;
+      try {
+        r = body(s);
+      } catch (err) {
+        lastEnd = -1;
+        fail(s, err);
+        continue;
+      }
+      if (isThenable(r)) {
+        lastEnd = -1;
+        inFlight++;
+        r.then(() => landed(s, false), (err: unknown) => landed(s, true, err));
+      } else settle(s, false);
+    }
+    if (inFlight === 0) break;
+    await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+    lastEnd = -1;
   }
-  await Promise.allSettled(launched);
 
   try {
     if (fatal) throw fatal;
@@ -175,7 +242,7 @@ export async function executePlan(plan: Plan, feeds: ReadonlyMap<string, Tensor>
       const t = recovered ? await recovered(i) : tensors[i]!;
       out[name] = tensorOf(t.storage(name), t.shape, t.strides, t.offset); // the caller's own handle
     }
-    for (const d of new Set(steps.map((s) => s.device))) if (!dropped.has(d)) recordSuccess(d);
+    for (const d of plan.stepDevices) if (!dropped.has(d)) recordSuccess(d);
     return out;
   } finally {
     for (const t of made) t.dispose();

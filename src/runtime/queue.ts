@@ -18,14 +18,34 @@ export class DeviceQueue {
 
   /** Runs `fn` when the device is free and no higher-priority task waits. An idle queue runs it at once. */
   run<T>(priority: number, fn: () => Promise<T> | T): Promise<T> {
-    if (!this.busy) return this.start(fn);
-    return new Promise<T>((resolve, reject) => {
-      const task: Task = { priority, seq: this.seq++, start: () => this.start(fn).then(resolve, reject) };
-      // Sorted insert: highest priority first, then arrival order.
-      let i = this.waiting.length;
-      while (i > 0 && this.waiting[i - 1]!.priority < priority) i--;
-      this.waiting.splice(i, 0, task);
-    });
+    try {
+      return Promise.resolve(this.launch(priority, fn));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Like run, but an idle queue calls `fn` inline and hands back its result as is: a synchronous
+   * result (a tiny CPU kernel) costs no promise and leaves the queue idle; only a thenable keeps
+   * the device busy until it settles. A synchronous throw propagates to the caller.
+   */
+  launch<T>(priority: number, fn: () => Promise<T> | T): Promise<T> | T {
+    if (this.busy) {
+      return new Promise<T>((resolve, reject) => {
+        const task: Task = { priority, seq: this.seq++, start: () => this.start(fn).then(resolve, reject) };
+        // Sorted insert: highest priority first, then arrival order.
+        let i = this.waiting.length;
+        while (i > 0 && this.waiting[i - 1]!.priority < priority) i--;
+        this.waiting.splice(i, 0, task);
+      });
+    }
+    const r = fn();
+    if (!isThenable(r)) return r;
+    this.busy = true;
+    const next = () => this.next();
+    Promise.resolve(r).then(next, next);
+    return r;
   }
 
   /** Tasks waiting (not counting the running one). */
@@ -41,14 +61,21 @@ export class DeviceQueue {
     } catch (err) {
       result = Promise.reject(err);
     }
-    const next = () => {
-      const task = this.waiting.shift();
-      if (task) task.start();
-      else this.busy = false;
-    };
+    const next = () => this.next();
     result.then(next, next);
     return result;
   }
+
+  private next(): void {
+    const task = this.waiting.shift();
+    if (task) task.start();
+    else this.busy = false;
+  }
+}
+
+/** A thenable, not `instanceof Promise`: the addon's promises may come from another realm (jest's vm). */
+export function isThenable<T>(v: unknown): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 const queues = new Map<string, DeviceQueue>();

@@ -82,3 +82,11 @@ describe('tensor API', () => {
     for (const d of lc.devices()) if (!d.available) expect(d.reason).toEqual(expect.any(String));
   });
 });
+
+test('disposing an op output before its kernel ran is harmless', async () => {
+  const a = lc.tensor(new Float32Array(128 * 128).fill(1), [128, 128]);
+  const y = lc.matmul(a, a);
+  const z = lc.relu(y);
+  y.dispose();
+  expect((await z.data())[0]).toBe(128);
+});

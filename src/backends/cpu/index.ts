@@ -3,9 +3,10 @@ import { allocate, type DType, type TypedArray } from '../../dtype.js';
 import { native, nativeStatus, warnIfNoNative } from '../../native.js';
 import type { OpDef, OpInfo } from '../../ops/op.js';
 import { hostStorage, type Storage } from '../../storage.js';
-import { gatherHost, type Tensor } from '../../tensor.js';
+import { gatherHost, type StridedView, type Tensor } from '../../tensor.js';
 import type { Backend, DeviceInfo, Support } from '../backend.js';
 import { cpuKernels } from './kernels/index.js';
+import type { CpuKernel } from './kernels/kernel.js';
 
 /** Work below this many flops (and bytes) runs inline: a worker-thread hop would cost more than the kernel. */
 const INLINE_FLOPS = 100_000;
@@ -56,17 +57,32 @@ export class CpuBackend implements Backend {
   }
 
   execute(op: OpDef<any, any>, attrs: unknown, info: OpInfo, inputs: readonly (Tensor | undefined)[], outputs: readonly Tensor[]): Promise<void> | void {
-    const views = inputs.map((t) => t?.view());
-    const outs = outputs.map((t) => t.view().data);
-    const kernel = cpuKernels[op.name];
-    if (native && kernel && kernel.accepts(info, views, attrs)) {
-      const cost = op.cost(info);
-      const sync = cost.flops < INLINE_FLOPS && cost.bytes < INLINE_BYTES;
-      return kernel.run(native, info, views, outs, attrs, sync);
-    }
+    // Plain loops, not map: a compiled graph of tiny ops spends most of its time in this launch path.
+    const views = new Array<StridedView | undefined>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) views[i] = inputs[i]?.view();
+    const outs = new Array<TypedArray>(outputs.length);
+    for (let i = 0; i < outputs.length; i++) outs[i] = outputs[i]!.storage('cpu').data!;
+    const { kernel, sync } = launchOf(op, info);
+    if (native && kernel && kernel.accepts(info, views, attrs)) return kernel.run(native, info, views, outs, attrs, sync);
     if (!native) warnIfNoNative();
     op.reference(info, views, outs);
   }
+}
+
+/**
+ * The native kernel and whether it runs inline, kept per info: a compiled step launches with the
+ * same frozen info every run, and a dynamic-key lookup plus op.cost() per launch showed in profiles.
+ */
+const launches = new WeakMap<OpInfo, { kernel: CpuKernel | undefined; sync: boolean }>();
+
+function launchOf(op: OpDef<any, any>, info: OpInfo): { kernel: CpuKernel | undefined; sync: boolean } {
+  let l = launches.get(info);
+  if (!l) {
+    const kernel = cpuKernels[op.name];
+    const cost = kernel ? op.cost(info) : undefined;
+    launches.set(info, (l = { kernel, sync: cost !== undefined && cost.flops < INLINE_FLOPS && cost.bytes < INLINE_BYTES }));
+  }
+  return l;
 }
 
 export const cpuBackend = new CpuBackend();

@@ -10,7 +10,8 @@ export interface CpuKernel<A = any, I extends OpInfo = any> {
 }
 
 export function allFloat32(inputs: readonly (StridedView | undefined)[]): boolean {
-  return inputs.every((v) => v === undefined || v.dtype === 'float32');
+  for (const v of inputs) if (v !== undefined && v.dtype !== 'float32') return false;
+  return true;
 }
 
 /** What the native strided kernels take: float32, rank <= 16, non-negative strides (the binding's checks). */
@@ -30,6 +31,19 @@ export async function contiguousF32(addon: NativeAddon, v: StridedView, sync: bo
   const out = new Float32Array(n);
   await addon.copyStrided(v.shape, v.strides, v.offset, data, out, sync);
   return out;
+}
+
+/**
+ * Runs `launch` on the view's elements as one contiguous float32 array: at once when the view is
+ * row-major already (so a tiny inline kernel returns no promise), else after a strided gather.
+ */
+export function withContiguousF32(addon: NativeAddon, v: StridedView, sync: boolean,
+  launch: (xs: Float32Array) => Promise<void> | undefined): Promise<void> | undefined {
+  if (!isRowMajor(v)) return contiguousF32(addon, v, sync).then(launch);
+  const data = v.data as Float32Array;
+  let n = 1;
+  for (const d of v.shape) n *= d;
+  return launch(v.offset === 0 && data.length === n ? data : data.subarray(v.offset, v.offset + n));
 }
 
 export function isRowMajor(v: StridedView): boolean {

@@ -1,5 +1,5 @@
 import type { GlobalPoolInfo, Pool2dInfo } from '../../../ops/pool2d.js';
-import { allFloat32, contiguousF32, type CpuKernel } from './kernel.js';
+import { allFloat32, withContiguousF32, type CpuKernel } from './kernel.js';
 
 /** pool_binding.cc's params order; every entry must be < 2^31. */
 function poolParams(i: Pool2dInfo): number[] {
@@ -16,7 +16,7 @@ const fitsParams = (i: Pool2dInfo) => poolParams(i).every((p) => p < 2 ** 31);
 const maxPool2dKernel: CpuKernel<unknown, Pool2dInfo> = {
   accepts: (info, inputs) => allFloat32(inputs) && fitsParams(info) && (!info.returnIndices || info.storageOrder === 0),
   run(addon, info, [x], [y, indices], _attrs, sync) {
-    return contiguousF32(addon, x!, sync).then((xs) =>
+    return withContiguousF32(addon, x!, sync, (xs) =>
       addon.maxPool2d(poolParams(info), xs, y as Float32Array, (indices as BigInt64Array | undefined) ?? null, sync));
   },
 };
@@ -24,14 +24,14 @@ const maxPool2dKernel: CpuKernel<unknown, Pool2dInfo> = {
 const avgPool2dKernel: CpuKernel<unknown, Pool2dInfo> = {
   accepts: (info, inputs) => allFloat32(inputs) && fitsParams(info),
   run(addon, info, [x], [y], _attrs, sync) {
-    return contiguousF32(addon, x!, sync).then((xs) => addon.avgPool2d(poolParams(info), xs, y as Float32Array, sync));
+    return withContiguousF32(addon, x!, sync, (xs) => addon.avgPool2d(poolParams(info), xs, y as Float32Array, sync));
   },
 };
 
 const globalPoolKernel: CpuKernel<unknown, GlobalPoolInfo> = {
   accepts: (_info, inputs) => allFloat32(inputs),
   run(addon, info, [x], [y], _attrs, sync) {
-    return contiguousF32(addon, x!, sync).then((xs) => addon.globalPool(info.isMax, info.nc, info.spatial, xs, y as Float32Array, sync));
+    return withContiguousF32(addon, x!, sync, (xs) => addon.globalPool(info.isMax, info.nc, info.spatial, xs, y as Float32Array, sync));
   },
 };
 
