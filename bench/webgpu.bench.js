@@ -1,6 +1,6 @@
 // WebGPU timing helpers (issue 3): matmul and conv2d on webgpu:0, inputs resident on the device,
-// each timed call ending in a readback of the output (so GPU work is included). Peers
-// (tfjs-webgpu, onnxruntime-node's WebGPU EP) are wired by the bench suite later.
+// each timed call ending in a readback of the output (so GPU work is included). The suite with
+// peers (tfjs-webgpu, onnxruntime-node's WebGPU EP) is bench/webgpu.js (npm run bench:webgpu).
 // Usage: npm run build:ts && node bench/webgpu.bench.js [--json]
 import { parseArgs } from 'node:util';
 import * as lc from '../dist/index.js';
