@@ -34,6 +34,8 @@ function randomData(shape, seed) {
   return out;
 }
 
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
 const cases = cpuCases.filter((c) => !args.filter || new RegExp(args.filter, 'i').test(c.name));
 const cpu = lc.devices().find((d) => d.id === 'cpu');
 if (!native) console.warn(`warning: native addon not loaded (${cpu.reason}); timing the TypeScript reference kernels`);
@@ -59,13 +61,18 @@ for (const c of cases) {
   bar.update({ case: c.name });
   const data = Object.fromEntries(Object.entries(c.inputs).map(([k, shape], i) => [k, { data: randomData(shape, 17 + i), shape }]));
   const tensors = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, lc.tensor(v.data, v.shape)]));
+  // Each engine starts on an idle machine: peers' thread pools spin for a while after their runs
+  // (OpenBLAS, onnxruntime), which would otherwise steal the cores from whoever runs next.
+  await settle();
   const ours = await timeAsync(async () => {
     const y = c.run(lc, tensors);
     await y.ready();
     y.dispose();
   });
+  if (!args['no-peers']) await settle();
   const ort = args['no-peers'] ? undefined : await timeOrt(c.ort, data, threads).catch((e) => (console.warn(`\nort ${c.name}: ${e.message}`), undefined));
   // Peers run right after ours on the same inputs' shapes, so all three see the same machine state.
+  if (c.numpy && numpy.time) await settle();
   const np = c.numpy && numpy.time ? await numpy.time(c.numpy) : undefined;
   const rate = (sec) => (sec === undefined ? undefined : c.work / sec / 1e9);
   const oursRate = rate(ours);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -15,7 +16,11 @@ namespace {
 // time: tasks are claimed from an atomic counter, so uneven tasks balance.
 class ThreadPool {
  public:
-  ThreadPool() { resize(0); }
+  ThreadPool() {
+    const char* spin = std::getenv("LEPTON_POOL_SPIN_US");
+    if (spin) spin_us_ = std::max(0L, std::atol(spin));
+    resize(0);
+  }
   ~ThreadPool() { stop_workers(); }
 
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
@@ -93,7 +98,7 @@ class ThreadPool {
   // short spin catches them without a futex wake-up, and keeps a sleeping worker from
   // being packed onto the caller's core by the hypervisor's scheduler.
   void spin_until_published(uint64_t seen) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
     for (int i = 0;; ++i) {
       if (published_.load(std::memory_order_acquire) != seen) return;
 #if defined(__x86_64__) || defined(__i386__)
@@ -123,7 +128,8 @@ class ThreadPool {
   int64_t pending_ = 0;
   int active_ = 0;  // workers inside the current region
   uint64_t generation_ = 0;
-  std::atomic<uint64_t> published_{0};  // generation_, readable without the lock
+  std::atomic<uint64_t> published_{0};
+  long spin_us_ = 200;  // how long an idle worker spins before sleeping  // generation_, readable without the lock
   bool stopping_ = false;
   static thread_local bool in_region_;
 };

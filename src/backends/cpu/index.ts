@@ -6,6 +6,7 @@ import { hostStorage, type Storage } from '../../storage.js';
 import { gatherHost, type StridedView, type Tensor } from '../../tensor.js';
 import type { Backend, DeviceInfo, Support } from '../backend.js';
 import { cpuKernels } from './kernels/index.js';
+import { pooledStorage } from './pool.js';
 import type { CpuKernel } from './kernels/kernel.js';
 
 /** Work below this many flops (and bytes) runs inline: a worker-thread hop would cost more than the kernel. */
@@ -45,7 +46,7 @@ export class CpuBackend implements Backend {
   }
 
   allocate(dtype: DType, length: number): Storage {
-    return hostStorage(dtype, allocate(dtype, length));
+    return pooledStorage(dtype, length);
   }
 
   write(storage: Storage, data: TypedArray): void {
