@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fma_6x16_avx2.h"
+
 namespace lepton {
 namespace conv_detail {
 
@@ -37,49 +39,13 @@ inline __m256i lane_mask(int64_t n) {
 // C(6x16) = A (K rows of 6, row stride lda) * B (K rows of 16, row stride ldb).
 inline void wino_kernel_6x16(int64_t K, const float* a, int64_t lda, const float* b, int64_t ldb,
                              float* c, int64_t ldc) {
-  __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-  __m256 c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-  for (int64_t k = 0; k < K; ++k) {
-    const __m256 b0 = _mm256_loadu_ps(b);
-    const __m256 b1 = _mm256_loadu_ps(b + 8);
-    __m256 a0 = _mm256_broadcast_ss(a);
-    __m256 a1 = _mm256_broadcast_ss(a + 1);
-    c0 = _mm256_fmadd_ps(a0, b0, c0);
-    c1 = _mm256_fmadd_ps(a0, b1, c1);
-    c2 = _mm256_fmadd_ps(a1, b0, c2);
-    c3 = _mm256_fmadd_ps(a1, b1, c3);
-    a0 = _mm256_broadcast_ss(a + 2);
-    a1 = _mm256_broadcast_ss(a + 3);
-    c4 = _mm256_fmadd_ps(a0, b0, c4);
-    c5 = _mm256_fmadd_ps(a0, b1, c5);
-    c6 = _mm256_fmadd_ps(a1, b0, c6);
-    c7 = _mm256_fmadd_ps(a1, b1, c7);
-    a0 = _mm256_broadcast_ss(a + 4);
-    a1 = _mm256_broadcast_ss(a + 5);
-    c8 = _mm256_fmadd_ps(a0, b0, c8);
-    c9 = _mm256_fmadd_ps(a0, b1, c9);
-    c10 = _mm256_fmadd_ps(a1, b0, c10);
-    c11 = _mm256_fmadd_ps(a1, b1, c11);
-    a += lda;
-    b += ldb;
+  __m256 acc[12];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  fma_6x16_avx2(K, a, lda, b, ldb, acc);
+  for (int r = 0; r < 6; ++r) {
+    _mm256_storeu_ps(c + r * ldc, acc[2 * r]);
+    _mm256_storeu_ps(c + r * ldc + 8, acc[2 * r + 1]);
   }
-  _mm256_storeu_ps(c, c0);
-  _mm256_storeu_ps(c + 8, c1);
-  c += ldc;
-  _mm256_storeu_ps(c, c2);
-  _mm256_storeu_ps(c + 8, c3);
-  c += ldc;
-  _mm256_storeu_ps(c, c4);
-  _mm256_storeu_ps(c + 8, c5);
-  c += ldc;
-  _mm256_storeu_ps(c, c6);
-  _mm256_storeu_ps(c + 8, c7);
-  c += ldc;
-  _mm256_storeu_ps(c, c8);
-  _mm256_storeu_ps(c + 8, c9);
-  c += ldc;
-  _mm256_storeu_ps(c, c10);
-  _mm256_storeu_ps(c + 8, c11);
 }
 
 }  // namespace
