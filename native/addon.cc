@@ -13,6 +13,7 @@ void register_reduce(Napi::Env env, Napi::Object exports);
 void register_elementwise(Napi::Env env, Napi::Object exports);
 void register_probe(Napi::Env env, Napi::Object exports);
 void register_cuda(Napi::Env env, Napi::Object exports);
+void register_recording(Napi::Env env, Napi::Object exports);
 }  // namespace lepton
 
 namespace {
@@ -45,6 +46,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   lepton::register_elementwise(env, exports);
   lepton::register_probe(env, exports);
   lepton::register_cuda(env, exports);
+  lepton::register_recording(env, exports);
   return exports;
 }
 

@@ -1,5 +1,7 @@
 #include "binding_util.h"
 
+#include "recording.h"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -61,6 +63,20 @@ double arg_number(const Napi::CallbackInfo& info, size_t i, const char* name) {
 bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* name) {
   LEPTON_THROW_IF(i >= info.Length() || !info[i].IsBoolean(), at(i, name) + " must be a boolean");
   return info[i].As<Napi::Boolean>().Value();
+}
+
+RunMode arg_mode(const Napi::CallbackInfo& info, size_t i) {
+  RunMode mode;
+  if (i < info.Length() && info[i].IsBoolean()) {
+    mode.sync = info[i].As<Napi::Boolean>().Value();
+    return mode;
+  }
+  mode.record = i < info.Length() ? recording_of(info.Env(), info[i]) : nullptr;
+  LEPTON_THROW_IF(mode.record == nullptr, at(i, "sync") + " must be a boolean or a recording");
+  LEPTON_THROW_IF(mode.record->freed, at(i, "sync") + ": the recording was freed");
+  LEPTON_THROW_IF(mode.record->sealed, at(i, "sync") + ": the recording was replayed already");
+  mode.sync = true;
+  return mode;
 }
 
 std::vector<int64_t> arg_int_array(const Napi::CallbackInfo& info, size_t i, const char* name,
@@ -260,9 +276,18 @@ EnvState* env_state(Napi::Env env) {
 
 }  // namespace
 
-Napi::Value schedule(const Napi::CallbackInfo& info, bool sync, std::vector<size_t> keep_args,
+Napi::Value schedule(const Napi::CallbackInfo& info, RunMode mode, std::vector<size_t> keep_args,
                      std::function<void()> work) {
-  if (sync) {
+  if (mode.record) {
+    work();  // the recording run itself needs the results; a failure is not recorded
+    Recording* rec = mode.record;
+    for (size_t i : keep_args) {
+      if (i < info.Length() && info[i].IsObject()) rec->kept.push_back(Napi::Persistent(info[i]));
+    }
+    rec->launches.push_back({std::move(work), rec->tag});
+    return info.Env().Undefined();
+  }
+  if (mode.sync) {
     work();  // exceptions reach run_binding, which turns them into JS errors
     return info.Env().Undefined();
   }

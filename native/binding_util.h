@@ -58,10 +58,21 @@ void check_span(const ArrayArg& a, const char* name, int64_t offset, int64_t cou
 int64_t checked_mul(int64_t a, int64_t b, const char* what);
 int64_t checked_product(const std::vector<int64_t>& dims, const char* what);
 
-// Runs `work` on a libuv worker (returning a Promise) or inline when sync is true
-// (returning undefined). Keeps the JS arrays in `keep` alive until the work is done.
-// `work` must not touch JS values. A std::exception from work rejects the Promise.
-Napi::Value schedule(const Napi::CallbackInfo& info, bool sync, std::vector<size_t> keep_args,
+struct Recording;
+
+// How a kernel binding runs its work, from its last (`sync`) argument: true inline, false on the
+// kernel thread, or a recording (recording_binding.cc): inline, and captured for replay.
+struct RunMode {
+  bool sync = false;
+  Recording* record = nullptr;
+};
+RunMode arg_mode(const Napi::CallbackInfo& info, size_t i);
+
+// Runs `work` on the kernel thread (returning a Promise) or inline when mode.sync is true
+// (returning undefined); a recording mode also runs it inline, then keeps it and the JS arrays in
+// `keep_args` for replays. Keeps those arrays alive until the work is done. `work` must not touch
+// JS values and must be repeatable. A std::exception from work rejects the Promise.
+Napi::Value schedule(const Napi::CallbackInfo& info, RunMode mode, std::vector<size_t> keep_args,
                      std::function<void()> work);
 
 template <typename T>

@@ -24,7 +24,7 @@ LEPTON_BINDING(conv2d, "conv2d") {
   ArrayArg bias = arg_array(info, 3, "bias", napi_float32_array, true);
   ArrayArg y = arg_array(info, 4, "y", napi_float32_array);
   p.activation = static_cast<Activation>(arg_int(info, 5, "activation", 0, 1));
-  const bool sync = arg_bool(info, 6, "sync");
+  const RunMode sync = arg_mode(info, 6);
 
   LEPTON_THROW_IF(p.stride_h < 1 || p.stride_w < 1 || p.dilation_h < 1 || p.dilation_w < 1,
                   "strides and dilations must be >= 1");

@@ -21,7 +21,7 @@ LEPTON_BINDING(binary, "binary") {
   const int64_t b_off = arg_int(info, 6, "bOffset");
   const std::vector<int64_t> b_strides = arg_int_array(info, 7, "bStrides", kMaxRank);
   ArrayArg y = arg_array(info, 8, "y", napi_float32_array);
-  const bool sync = arg_bool(info, 9, "sync");
+  const RunMode sync = arg_mode(info, 9);
   check_view(a, "a", a_off, shape, a_strides);
   check_view(b, "b", b_off, shape, b_strides);
   check_span(y, "y", 0, checked_product(shape, "y"));
@@ -39,7 +39,7 @@ LEPTON_BINDING(unary, "unary") {
   ArrayArg x = arg_array(info, 1, "x", napi_float32_array);
   const int64_t off = arg_int(info, 2, "xOffset"), n = arg_int(info, 3, "n");
   ArrayArg y = arg_array(info, 4, "y", napi_float32_array);
-  const bool sync = arg_bool(info, 5, "sync");
+  const RunMode sync = arg_mode(info, 5);
   check_span(x, "x", off, n);
   check_span(y, "y", 0, n);
   const float* xp = ptr<const float>(x, off);
@@ -52,7 +52,7 @@ LEPTON_BINDING(clip, "clip") {
   const int64_t off = arg_int(info, 1, "xOffset"), n = arg_int(info, 2, "n");
   const float lo = static_cast<float>(arg_number(info, 3, "lo")), hi = static_cast<float>(arg_number(info, 4, "hi"));
   ArrayArg y = arg_array(info, 5, "y", napi_float32_array);
-  const bool sync = arg_bool(info, 6, "sync");
+  const RunMode sync = arg_mode(info, 6);
   check_span(x, "x", off, n);
   check_span(y, "y", 0, n);
   const float* xp = ptr<const float>(x, off);
@@ -66,7 +66,7 @@ LEPTON_BINDING(copy_strided, "copyStrided") {
   const int64_t off = arg_int(info, 2, "offset");
   ArrayArg x = arg_array_any(info, 3, "x");
   ArrayArg y = arg_array_any(info, 4, "y");
-  const bool sync = arg_bool(info, 5, "sync");
+  const RunMode sync = arg_mode(info, 5);
   LEPTON_THROW_IF(x.element_size != y.element_size, "x and y must have the same element size");
   check_view(x, "x", off, shape, strides);
   check_span(y, "y", 0, checked_product(shape, "y"));
@@ -85,7 +85,8 @@ LEPTON_BINDING(softmax, "softmax") {
   ArrayArg x = arg_array(info, 3, "x", napi_float32_array);
   const int64_t off = arg_int(info, 4, "xOffset");
   ArrayArg y = arg_array(info, 5, "y", napi_float32_array);
-  const bool log = arg_bool(info, 6, "log"), sync = arg_bool(info, 7, "sync");
+  const bool log = arg_bool(info, 6, "log");
+  const RunMode sync = arg_mode(info, 7);
   const int64_t n = checked_product({outer, axis_len, inner}, "x");
   check_span(x, "x", off, n);
   check_span(y, "y", 0, n);
@@ -103,7 +104,7 @@ LEPTON_BINDING(batchnorm, "batchnorm") {
   ArrayArg var = arg_array(info, 7, "var", napi_float32_array);
   const float eps = static_cast<float>(arg_number(info, 8, "epsilon"));
   ArrayArg y = arg_array(info, 9, "y", napi_float32_array);
-  const bool sync = arg_bool(info, 10, "sync");
+  const RunMode sync = arg_mode(info, 10);
   const int64_t n = checked_product({N, C, spatial}, "x");
   check_span(x, "x", 0, n);
   check_span(y, "y", 0, n);

@@ -24,7 +24,7 @@ LEPTON_BINDING(gemm, "gemm") {
   ArrayArg row_bias = arg_array(info, 16, "rowBias", napi_float32_array, true);
   ArrayArg col_bias = arg_array(info, 17, "colBias", napi_float32_array, true);
   const int64_t act = arg_int(info, 18, "activation", 0, 1);
-  const bool sync = arg_bool(info, 19, "sync");
+  const RunMode sync = arg_mode(info, 19);
   LEPTON_THROW_IF(N > 0 && ldc < N, "ldc must be >= N");
   check_view(A, "A", a_off, {M, K}, {a_rs, a_cs});
   check_view(B, "B", b_off, {K, N}, {b_rs, b_cs});
@@ -57,7 +57,7 @@ LEPTON_BINDING(gemm_batched, "gemmBatched") {
   ArrayArg C = arg_array(info, 13, "C", napi_float32_array);
   std::vector<int64_t> c_offs = arg_int_array(info, 14, "cOffsets", size_t(1) << 24);
   const int64_t ldc = arg_int(info, 15, "ldc");
-  const bool sync = arg_bool(info, 16, "sync");
+  const RunMode sync = arg_mode(info, 16);
   LEPTON_THROW_IF(a_offs.size() != b_offs.size() || a_offs.size() != c_offs.size(),
                   "offset arrays must have the same length");
   LEPTON_THROW_IF(N > 0 && ldc < N, "ldc must be >= N");

@@ -36,7 +36,7 @@ LEPTON_BINDING(max_pool2d, "maxPool2d") {
   ArrayArg x = arg_array(info, 1, "x", napi_float32_array);
   ArrayArg y = arg_array(info, 2, "y", napi_float32_array);
   ArrayArg idx = arg_array(info, 3, "indices", napi_bigint64_array, true);
-  const bool sync = arg_bool(info, 4, "sync");
+  const RunMode sync = arg_mode(info, 4);
   check_io(p, x, y);
   if (idx.present) check_span(idx, "indices", 0, checked_product({p.N, p.C, p.OH, p.OW}, "indices"));
   const float* xp = ptr<const float>(x);
@@ -49,7 +49,7 @@ LEPTON_BINDING(avg_pool2d, "avgPool2d") {
   Pool2dParams p = read_params(info);
   ArrayArg x = arg_array(info, 1, "x", napi_float32_array);
   ArrayArg y = arg_array(info, 2, "y", napi_float32_array);
-  const bool sync = arg_bool(info, 3, "sync");
+  const RunMode sync = arg_mode(info, 3);
   check_io(p, x, y);
   const float* xp = ptr<const float>(x);
   float* yp = ptr<float>(y);
@@ -61,7 +61,7 @@ LEPTON_BINDING(global_pool, "globalPool") {
   const int64_t nc = arg_int(info, 1, "nc"), spatial = arg_int(info, 2, "spatial");
   ArrayArg x = arg_array(info, 3, "x", napi_float32_array);
   ArrayArg y = arg_array(info, 4, "y", napi_float32_array);
-  const bool sync = arg_bool(info, 5, "sync");
+  const RunMode sync = arg_mode(info, 5);
   check_span(x, "x", 0, checked_mul(nc, spatial, "x"));
   check_span(y, "y", 0, nc);
   const float* xp = ptr<const float>(x);

@@ -16,7 +16,7 @@ LEPTON_BINDING(reduce, "reduce") {
   ArrayArg x = arg_array(info, 4, "x", napi_float32_array);
   const int64_t mask = arg_int(info, 5, "mask", 0, (int64_t(1) << kMaxRank) - 1);
   ArrayArg y = arg_array(info, 6, "y", napi_float32_array);
-  const bool sync = arg_bool(info, 7, "sync");
+  const RunMode sync = arg_mode(info, 7);
   check_view(x, "x", offset, shape, strides);
   int64_t kept = 1;
   for (size_t d = 0; d < shape.size(); ++d) {
@@ -39,7 +39,7 @@ LEPTON_BINDING(arg_reduce, "argReduce") {
   ArrayArg x = arg_array(info, 5, "x", napi_float32_array);
   const int64_t axis = arg_int(info, 6, "axis", 0, static_cast<int64_t>(kMaxRank) - 1);
   ArrayArg y = arg_array(info, 7, "y", napi_bigint64_array);
-  const bool sync = arg_bool(info, 8, "sync");
+  const RunMode sync = arg_mode(info, 8);
   LEPTON_THROW_IF(axis >= static_cast<int64_t>(shape.size()), "axis out of range");
   LEPTON_THROW_IF(shape[axis] == 0, "cannot take argmax/argmin over an empty axis");
   check_view(x, "x", offset, shape, strides);

@@ -6,39 +6,51 @@ import { fileURLToPath } from 'node:url';
 type F32 = Float32Array;
 type MaybePromise = Promise<void> | undefined;
 
-/** The addon's functions (native/*_binding.cc). Each kernel takes `sync` last: true runs inline, false returns a Promise. */
+/** An opaque native recording (native/recording_binding.cc): kernels passed it as `sync` run inline and are captured. */
+export type NativeRecording = { readonly __nativeRecording: unique symbol };
+/** A kernel's last argument: true runs inline, false on the kernel thread, a recording inline and captured for replay. */
+export type RunMode = boolean | NativeRecording;
+
+/** The addon's functions (native/*_binding.cc). Each kernel takes `sync` last (a RunMode): true runs inline, false returns a Promise. */
 export interface NativeAddon {
   info(): { isa: string; threads: number; napiVersion: number; buildSystem?: string };
   setThreads(threads: number): void;
   gemm(M: number, N: number, K: number, alpha: number, A: F32, aOff: number, aRs: number, aCs: number,
     B: F32, bOff: number, bRs: number, bCs: number, beta: number, C: F32, cOff: number, ldc: number,
-    rowBias: F32 | null, colBias: F32 | null, activation: number, sync: boolean): MaybePromise;
+    rowBias: F32 | null, colBias: F32 | null, activation: number, sync: RunMode): MaybePromise;
   gemmBatched(M: number, N: number, K: number, alpha: number, A: F32, aOffsets: number[], aRs: number, aCs: number,
     B: F32, bOffsets: number[], bRs: number, bCs: number, beta: number, C: F32, cOffsets: number[], ldc: number,
-    sync: boolean): MaybePromise;
-  conv2d(params: number[], x: F32, w: F32, bias: F32 | null, y: F32, activation: number, sync: boolean): MaybePromise;
-  maxPool2d(params: number[], x: F32, y: F32, indices: BigInt64Array | null, sync: boolean): MaybePromise;
-  avgPool2d(params: number[], x: F32, y: F32, sync: boolean): MaybePromise;
-  globalPool(isMax: boolean, nc: number, spatial: number, x: F32, y: F32, sync: boolean): MaybePromise;
+    sync: RunMode): MaybePromise;
+  conv2d(params: number[], x: F32, w: F32, bias: F32 | null, y: F32, activation: number, sync: RunMode): MaybePromise;
+  maxPool2d(params: number[], x: F32, y: F32, indices: BigInt64Array | null, sync: RunMode): MaybePromise;
+  avgPool2d(params: number[], x: F32, y: F32, sync: RunMode): MaybePromise;
+  globalPool(isMax: boolean, nc: number, spatial: number, x: F32, y: F32, sync: RunMode): MaybePromise;
   reduce(op: number, shape: readonly number[], strides: readonly number[], offset: number, x: F32, mask: number, y: F32,
-    sync: boolean): MaybePromise;
+    sync: RunMode): MaybePromise;
   argReduce(isMax: boolean, selectLast: boolean, shape: readonly number[], strides: readonly number[], offset: number,
-    x: F32, axis: number, y: BigInt64Array, sync: boolean): MaybePromise;
+    x: F32, axis: number, y: BigInt64Array, sync: RunMode): MaybePromise;
   binary(op: number, outShape: readonly number[], a: F32, aOff: number, aStrides: readonly number[], b: F32,
-    bOff: number, bStrides: readonly number[], y: F32, sync: boolean): MaybePromise;
-  unary(op: number, x: F32, xOff: number, n: number, y: F32, sync: boolean): MaybePromise;
-  clip(x: F32, xOff: number, n: number, lo: number, hi: number, y: F32, sync: boolean): MaybePromise;
+    bOff: number, bStrides: readonly number[], y: F32, sync: RunMode): MaybePromise;
+  unary(op: number, x: F32, xOff: number, n: number, y: F32, sync: RunMode): MaybePromise;
+  clip(x: F32, xOff: number, n: number, lo: number, hi: number, y: F32, sync: RunMode): MaybePromise;
   copyStrided(shape: readonly number[], strides: readonly number[], offset: number, x: ArrayBufferView,
-    y: ArrayBufferView, sync: boolean): MaybePromise;
+    y: ArrayBufferView, sync: RunMode): MaybePromise;
   softmax(outer: number, axisLen: number, inner: number, x: F32, xOff: number, y: F32, log: boolean,
-    sync: boolean): MaybePromise;
+    sync: RunMode): MaybePromise;
   /** What the CUDA runtime linked into this binary sees (compiled=false when built without nvcc). */
   cudaInfo(): CudaInfo;
   /** Bench probes: peak FMA GFLOP/s on all threads, and read GB/s over x. */
   probePeakGflops(seconds: number): number;
   probeReadGbps(x: Float32Array, passes: number): number;
+  recordingNew(): NativeRecording;
+  /** Tags the launches recorded from now on (the runtime's step index). */
+  recordingMark(rec: NativeRecording, tag: number): void;
+  recordingTags(rec: NativeRecording): Int32Array;
+  /** Replays the recorded launches in order; timingsMs (one per launch) gets each one's wall time. */
+  programRun(rec: NativeRecording, timingsMs: Float64Array | null, sync: boolean): MaybePromise;
+  recordingFree(rec: NativeRecording): void;
   batchnorm(N: number, C: number, spatial: number, x: F32, scale: F32, bias: F32, mean: F32, variance: F32,
-    epsilon: number, y: F32, sync: boolean): MaybePromise;
+    epsilon: number, y: F32, sync: RunMode): MaybePromise;
 }
 
 export interface CudaInfo {

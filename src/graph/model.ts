@@ -14,6 +14,7 @@ import { emitFallback, type FallbackEvent, type FallbackListener } from '../runt
 import { executePlan } from '../runtime/executor.js';
 import { isHealthy } from '../runtime/health.js';
 import { Profile, type StepRecord } from '../runtime/profile.js';
+import { Replay } from '../runtime/replay.js';
 import { concat } from '../ops/layout.js';
 import { apply1 } from '../runtime/eager.js';
 import { Tensor, tensorOf } from '../tensor.js';
@@ -91,6 +92,8 @@ function resolveDevices(requested: readonly string[] | undefined): { ids: string
 
 export class Model {
   private readonly plans = new Map<string, Plan>();
+  /** Native replays of all-CPU plans (src/runtime/replay.ts). */
+  private readonly replays = new Map<Plan, Replay>();
   private last: Plan | undefined;
   private runs = 0;
   private lastRecords: StepRecord[] = [];
@@ -122,6 +125,15 @@ export class Model {
   /** Planned peak bytes per device vs the sum of all buffers, for the most recent plan. */
   get memory(): Record<string, DeviceMemory> {
     return this.last!.memory;
+  }
+
+  /**
+   * Whether runs of the most recent plan replay natively recorded kernel launches (all-CPU plans,
+   * from their third run: src/runtime/replay.ts), and if not, why.
+   */
+  get replay(): { state: string; reason?: string } {
+    const r = this.last && this.replays.get(this.last);
+    return r ? r.status : { state: 'new' };
   }
 
   /** Input names with their (possibly dynamic) shapes. */
@@ -175,7 +187,9 @@ export class Model {
       else {
         const plan = this.plan(new Map([...held].map(([k, t]) => [k, t.shape])));
         await this.residentsReady(plan);
-        out = await executePlan(plan, held, ctx);
+        let replay = this.replays.get(plan);
+        if (!replay) this.replays.set(plan, (replay = new Replay(plan)));
+        out = (await replay.run(held, ctx)) ?? (await executePlan(plan, held, ctx));
       }
       this.lastRecords = records;
       return out;
@@ -191,6 +205,8 @@ export class Model {
 
   /** Frees device copies of constants held by cached plans. */
   dispose(): void {
+    for (const r of this.replays.values()) r.dispose();
+    this.replays.clear();
     for (const p of this.plans.values()) p.dispose();
     this.plans.clear();
   }

@@ -63,4 +63,29 @@ d('native boundary', () => {
     await addon.gemm(2, 2, 2, 1, new Float32Array([1, 2, 3, 4]), 0, 2, 1, new Float32Array([1, 0, 0, 1]), 0, 2, 1, 0, y, 0, 2, null, null, 0, false);
     expect(Array.from(y)).toEqual([1, 2, 3, 4]);
   });
+
+  test('recordings: kernels take only live recordings as their mode; programRun checks its arguments', () => {
+    const x = f(8), y = f(8);
+    expectThrow(() => addon.unary(0, x, 0, 8, y, {} as never));
+    expectThrow(() => addon.unary(0, x, 0, 8, y, 1 as never));
+    expectThrow(() => addon.programRun({} as never, null, true));
+    expectThrow(() => addon.recordingMark(x as never, 0));
+    const rec = addon.recordingNew();
+    x.fill(-2);
+    addon.recordingMark(rec, 3);
+    expect(addon.unary(0, x, 0, 8, y, rec)).toBeUndefined(); // runs inline and is recorded
+    expect([...y]).toEqual(new Array(8).fill(0));
+    expect([...addon.recordingTags(rec)]).toEqual([3]);
+    expectThrow(() => addon.programRun(rec, new Float64Array(0), true)); // one timing per launch
+    expectThrow(() => addon.programRun(rec, null, 'yes' as never));
+    x.fill(5);
+    const timings = new Float64Array(1);
+    addon.programRun(rec, timings, true);
+    expect([...y]).toEqual(new Array(8).fill(5));
+    expect(timings[0]).toBeGreaterThanOrEqual(0);
+    expectThrow(() => addon.unary(0, x, 0, 8, y, rec)); // sealed by its first replay
+    addon.recordingFree(rec);
+    expectThrow(() => addon.programRun(rec, null, true));
+    expectThrow(() => addon.recordingFree(rec));
+  });
 });

@@ -8,6 +8,7 @@ import type { Backend, DeviceInfo, Support } from '../backend.js';
 import { cpuKernels } from './kernels/index.js';
 import { pooledStorage } from './pool.js';
 import type { CpuKernel } from './kernels/kernel.js';
+import { cpuRecording } from './recorder.js';
 
 /**
  * Work this small runs inline on the calling thread (still using the thread pool): a hop to a
@@ -68,7 +69,9 @@ export class CpuBackend implements Backend {
     const outs = new Array<TypedArray>(outputs.length);
     for (let i = 0; i < outputs.length; i++) outs[i] = outputs[i]!.storage('cpu').data!;
     const { kernel, sync } = launchOf(op, info);
-    if (native && kernel && kernel.accepts(info, views, attrs)) return kernel.run(native, info, views, outs, attrs, sync);
+    const rec = cpuRecording.rec;
+    if (native && kernel && kernel.accepts(info, views, attrs)) return kernel.run(native, info, views, outs, attrs, rec ?? sync);
+    if (rec) cpuRecording.tainted = `${op.name} ran on the TypeScript reference kernel`;
     if (!native) warnIfNoNative();
     op.reference(info, views, outs);
   }

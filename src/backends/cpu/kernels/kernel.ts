@@ -1,4 +1,4 @@
-import type { NativeAddon } from '../../../native.js';
+import type { NativeAddon, RunMode } from '../../../native.js';
 import type { OpInfo } from '../../../ops/op.js';
 import type { StridedView } from '../../../tensor.js';
 
@@ -6,7 +6,7 @@ import type { StridedView } from '../../../tensor.js';
 export interface CpuKernel<A = any, I extends OpInfo = any> {
   accepts(info: I, inputs: readonly (StridedView | undefined)[], attrs: A): boolean;
   /** sync: run inline (tiny work) instead of on a worker thread. */
-  run(addon: NativeAddon, info: I, inputs: readonly (StridedView | undefined)[], outputs: readonly Float32Array[] | readonly ArrayBufferView[], attrs: A, sync: boolean): Promise<void> | undefined;
+  run(addon: NativeAddon, info: I, inputs: readonly (StridedView | undefined)[], outputs: readonly Float32Array[] | readonly ArrayBufferView[], attrs: A, sync: RunMode): Promise<void> | undefined;
 }
 
 export function allFloat32(inputs: readonly (StridedView | undefined)[]): boolean {
@@ -22,7 +22,7 @@ export function nativeStridedF32(v: StridedView | undefined): boolean {
 export const ACTIVATION_CODE = { none: 0, relu: 1 } as const;
 
 /** A contiguous float32 array holding the view's elements: the storage itself when already row-major from 0. */
-export async function contiguousF32(addon: NativeAddon, v: StridedView, sync: boolean): Promise<Float32Array> {
+export async function contiguousF32(addon: NativeAddon, v: StridedView, sync: RunMode): Promise<Float32Array> {
   const data = v.data as Float32Array;
   let n = 1;
   for (const d of v.shape) n *= d;
@@ -37,7 +37,7 @@ export async function contiguousF32(addon: NativeAddon, v: StridedView, sync: bo
  * Runs `launch` on the view's elements as one contiguous float32 array: at once when the view is
  * row-major already (so a tiny inline kernel returns no promise), else after a strided gather.
  */
-export function withContiguousF32(addon: NativeAddon, v: StridedView, sync: boolean,
+export function withContiguousF32(addon: NativeAddon, v: StridedView, sync: RunMode,
   launch: (xs: Float32Array) => Promise<void> | undefined): Promise<void> | undefined {
   if (!isRowMajor(v)) return contiguousF32(addon, v, sync).then(launch);
   const data = v.data as Float32Array;

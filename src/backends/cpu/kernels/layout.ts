@@ -1,6 +1,6 @@
 import { allocate, bytesPerElement, type TypedArray } from '../../../dtype.js';
 import { permuted, type ConcatInfo, type LayoutInfo, type TransposeInfo } from '../../../ops/layout.js';
-import type { NativeAddon } from '../../../native.js';
+import type { NativeAddon, RunMode } from '../../../native.js';
 import { sizeOf } from '../../../shape.js';
 import type { StridedView } from '../../../tensor.js';
 import type { CpuKernel } from './kernel.js';
@@ -21,7 +21,7 @@ function chain(steps: readonly (() => MaybePromise)[]): MaybePromise {
 /** A typed array's elements [from, to) without copying (every TypedArray has subarray). */
 const range = (a: TypedArray, from: number, to: number): ArrayBufferView => (a as Float32Array).subarray(from, to);
 
-const gather = (addon: NativeAddon, v: StridedView, y: ArrayBufferView, sync: boolean) =>
+const gather = (addon: NativeAddon, v: StridedView, y: ArrayBufferView, sync: RunMode) =>
   addon.copyStrided(v.shape, v.strides, v.offset, v.data, y, sync);
 
 /** reshape/flatten/squeeze/unsqueeze of a strided input: the row-major gather of the input. */

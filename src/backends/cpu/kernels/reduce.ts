@@ -1,6 +1,7 @@
 import type { ArgReduceAttrs, ArgReduceInfo } from '../../../ops/argReduce.js';
 import { REDUCE_KINDS, reduceOps, type ReduceAttrs, type ReduceInfo, type ReduceKind } from '../../../ops/reduce.js';
 import type { StridedView } from '../../../tensor.js';
+import { cpuRecording } from '../recorder.js';
 import { nativeStridedF32, type CpuKernel } from './kernel.js';
 
 /** kernels/cpu/reduce.h ReduceOp codes. */
@@ -17,6 +18,7 @@ const reduceKernel: CpuKernel<ReduceAttrs, ReduceInfo> = {
     if (info.identity) return addon.copyStrided(x.shape, x.strides, x.offset, x.data, out, sync);
     const done = addon.reduce(REDUCE_CODE[info.kind], x.shape, x.strides, x.offset, x.data as Float32Array, info.mask, out, sync);
     if (info.kind !== 'l2') return done;
+    if (typeof sync !== 'boolean') cpuRecording.tainted = 'l2 checks its results in JS'; // a replay would skip rescueL2
     return done ? done.then(() => rescueL2(info, x, out)) : rescueL2(info, x, out);
   },
 };
