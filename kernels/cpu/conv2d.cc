@@ -4,6 +4,8 @@
 //  * 1x1, stride 1, no padding: y[n,g] = W[g] (Mg x Cg) * X[n,g] (Cg x HW), a plain gemm_f32 with
 //    the bias and the activation fused in the GEMM epilogue (gemm threads itself; many small
 //    problems run one per task with the GEMM inline).
+//  * stride 1, one group, a small zero-padded image: direct register tiles read straight from the
+//    padded image (conv2d_direct.cc), no im2col.
 //  * Cg == 1 (depthwise, any channel multiplier): a direct kernel per output plane (AVX2 in
 //    conv2d_avx2.cc on a zero-padded copy of the plane, portable below), threaded over N*M planes.
 //  * everything else, AVX2: implicit GEMM on packed operands. Weights are packed once into 6-row
@@ -37,6 +39,10 @@ void conv_pack_b_rows_avx2(const float* rows, int64_t rs, int64_t nr, int64_t nc
                            int64_t k0, float* bp);
 void conv_gemm_packed_avx2(int64_t Mg, int64_t nc, int64_t K, const float* ap, const float* bp,
                            float* C, int64_t ldc, const float* bias, int relu);
+
+// Defined in conv2d_direct.cc: direct tiles over a zero-padded image for stride-1 convs on few channels.
+bool conv_direct_applicable(const Conv2dParams& p);
+void conv_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y);
 
 // Defined in conv2d_winograd.cc: Winograd F(2x2,3x3) for 3x3 / stride 1 / groups 1 (AVX2 only).
 bool conv_winograd_applicable(const Conv2dParams& p);
@@ -414,6 +420,13 @@ void conv2d_f32(const Conv2dParams& p, const float* x, const float* w, const flo
       }
     return;
   }
+  // Winograd first where it applies (fewer multiplies), then the direct tiles for small padded
+  // images (also single-input-channel convs: G == 1, C == 1), then depthwise and the GEMM paths.
+  const bool winograd = conv_detail::conv_winograd_applicable(q);
+  if (!winograd && conv_detail::conv_direct_applicable(q)) {
+    conv_detail::conv_direct(q, x, w, bias, y);
+    return;
+  }
   if (Cg == 1) {
     conv_detail::conv_depthwise(q, x, w, bias, y);
     return;
@@ -422,7 +435,7 @@ void conv2d_f32(const Conv2dParams& p, const float* x, const float* w, const flo
                          q.pad_top == 0 && q.pad_left == 0 && q.OH == q.H && q.OW == q.W;
   // 3x3 / stride 1 / dilation 1 / groups 1 with enough channels: Winograd (conv2d_winograd.cc
   // decides where it is applicable and measured faster than the packed implicit GEMM).
-  if (conv_detail::conv_winograd_applicable(q))
+  if (winograd)
     conv_detail::conv_winograd(q, x, w, bias, y);
   else if (!pointwise && cpu_isa() == CpuIsa::avx2_fma)
     conv_detail::conv_general_packed(q, x, w, bias, y);

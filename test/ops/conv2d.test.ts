@@ -51,6 +51,33 @@ describe.each(devices)('conv2d on %s', (device) => {
   ];
   test.each(fixed)('%j', async (c) => check(device, c, 11));
 
+  // Stride-1 single-group convs on small images take the direct path on AVX2 CPUs (conv2d_direct.cc):
+  // channel counts that are not multiples of its 4-channel blocks, rows wider and narrower than its
+  // 8-wide vectors, flat tiles that end mid-row, asymmetric pads, dilations, batches, fused relu.
+  test('small-image stride-1 convs (the direct path)', async () => {
+    let seed = 300;
+    const shapes: [number[], number[], lc.Conv2dOptions][] = [
+      [[1, 1, 28, 28], [8, 1, 5, 5], { pads: [2, 2, 2, 2] }],
+      [[2, 8, 14, 14], [16, 8, 5, 5], { pads: [2, 2, 2, 2] }],
+      [[3, 64, 5, 5], [13, 64, 3, 3], {}],
+      [[1, 3, 4, 4], [1, 3, 3, 3], { pads: [1, 0, 2, 1] }],
+      [[2, 5, 9, 23], [6, 5, 3, 4], { dilations: [2, 1], pads: [1, 2, 0, 1] }],
+      [[1, 2, 3, 17], [7, 2, 2, 3], { pads: [0, 0, 0, 0] }],
+      [[4, 1, 26, 26], [32, 1, 3, 3], {}],
+      [[1, 7, 6, 6], [3, 7, 1, 3], { autoPad: 'SAME_LOWER' }],
+    ];
+    for (const [x, w, opts] of shapes) await check(device, { x, w, opts, bias: seed % 2 === 0 }, seed++);
+    // relu fused into the direct tiles: through a compiled graph
+    const g = new lc.Graph();
+    const xt = lc.tensor(randomArray(2 * 3 * 11 * 11, 7), [2, 3, 11, 11]);
+    const wt = lc.tensor(randomArray(5 * 27, 8), [5, 3, 3, 3]);
+    g.output('y', g.relu(g.conv2d(g.input('x', [2, 3, 11, 11]), g.constant(wt), { pads: [1, 1, 1, 1] })));
+    const model = await lc.compile(g, { devices: [device] });
+    const y = (await model.run({ x: xt })).y!;
+    const ref = await lc.relu(lc.conv2d(xt, wt, { pads: [1, 1, 1, 1] })).data();
+    expectClose(await y.data(), Float64Array.from(ref), tolFor(27), 'conv+relu');
+  });
+
   test('every autoPad with strides and dilations', async () => {
     let seed = 100;
     for (const autoPad of ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as AutoPad[]) {

@@ -1,0 +1,117 @@
+// Direct convolution for stride-1, single-group convs over few input channels (small images, the
+// first layers of a CNN): no im2col. Each image is copied once into a zero-padded buffer
+// (C x Hp x Wp); output position (oh, ow) is then the flat index q = oh*Wp + ow of that buffer
+// and every tap (c, kh, kw) a constant flat offset, so a tile of 4 output channels x 24 flat
+// positions is a K-step loop of vector loads and broadcast FMAs (conv2d_direct_avx2.cc) — the
+// register tile of a GEMM whose B operand is read straight from the image. The Wp - OW flat
+// positions past each row's end are computed and dropped, so it is used when they are few.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "conv2d.h"
+#include "cpu_features.h"
+#include "parallel.h"
+
+namespace lepton {
+namespace conv_detail {
+
+void conv_direct_tiles_avx2(const float* xp, const int32_t* offs, int64_t K, const float* wpack,
+                            int64_t M, const float* bias, int relu, int64_t mb0, int64_t mb1,
+                            int64_t q0, int64_t q1, int64_t Q, int64_t Wp, int64_t OW, int64_t OH,
+                            int nb, float* y);
+
+namespace {
+
+constexpr int64_t kMaxImageFloats = 48 * 1024;       // one padded image stays in L2 (192 KiB)
+constexpr int64_t kMaxChunkFloats = 1024 * 1024;     // padded images held at once (4 MiB)
+constexpr int64_t kMB = 4;
+
+struct Geometry {
+  int64_t Hp, Wp, K, Q, tq, img;
+  int nb;
+};
+
+Geometry geometry(const Conv2dParams& p) {
+  Geometry g;
+  g.Hp = p.OH + (p.KH - 1) * p.dilation_h;
+  g.Wp = p.OW + (p.KW - 1) * p.dilation_w;
+  g.K = p.C * p.KH * p.KW;
+  g.Q = (p.OH - 1) * g.Wp + p.OW;
+  g.nb = g.Q <= 8 ? 1 : g.Q <= 16 ? 2 : 3;
+  g.tq = 8 * g.nb;
+  g.img = p.C * g.Hp * g.Wp + g.tq;  // tiles read up to tq - 1 floats past the last tap
+  return g;
+}
+
+// The zero-padded copy of image xn: row i, column j of channel c holds x[c, i - pt, j - pl].
+void pad_image(const Conv2dParams& p, const Geometry& g, const float* xn, float* xp) {
+  const int64_t j0 = std::min(std::max<int64_t>(p.pad_left, 0), g.Wp);
+  const int64_t j1 = std::min(p.pad_left + p.W, g.Wp);
+  for (int64_t c = 0; c < p.C; ++c) {
+    for (int64_t i = 0; i < g.Hp; ++i) {
+      float* row = xp + (c * g.Hp + i) * g.Wp;
+      const int64_t ih = i - p.pad_top;
+      if (ih < 0 || ih >= p.H || j1 <= j0) {
+        std::memset(row, 0, sizeof(float) * g.Wp);
+        continue;
+      }
+      std::memset(row, 0, sizeof(float) * j0);
+      std::memcpy(row + j0, xn + (c * p.H + ih) * p.W + (j0 - p.pad_left), sizeof(float) * (j1 - j0));
+      std::memset(row + j1, 0, sizeof(float) * (g.Wp - j1));
+    }
+  }
+  std::memset(xp + p.C * g.Hp * g.Wp, 0, sizeof(float) * g.tq);
+}
+
+}  // namespace
+
+bool conv_direct_applicable(const Conv2dParams& p) {
+  if (cpu_isa() != CpuIsa::avx2_fma) return false;
+  if (p.groups != 1 || p.stride_h != 1 || p.stride_w != 1 || p.KH * p.KW == 1) return false;
+  if (p.pad_top < 0 || p.pad_left < 0) return false;
+  const Geometry g = geometry(p);
+  // The padded image must stay cache-resident, and at least half of each computed row kept.
+  return g.img <= kMaxImageFloats && 2 * p.OW >= g.Wp && g.K <= (int64_t(1) << 20);
+}
+
+void conv_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
+  const Geometry g = geometry(p);
+  const int64_t K = g.K, M = p.M;
+  std::vector<int32_t> offs(static_cast<size_t>(K));
+  for (int64_t c = 0, k = 0; c < p.C; ++c)
+    for (int64_t kh = 0; kh < p.KH; ++kh)
+      for (int64_t kw = 0; kw < p.KW; ++kw, ++k)
+        offs[size_t(k)] = int32_t((c * g.Hp + kh * p.dilation_h) * g.Wp + kw * p.dilation_w);
+  // Weights in blocks of 4 output channels, k-major inside a block: wpack[mb][k][m] (0 past M).
+  const int64_t MBn = (M + kMB - 1) / kMB;
+  std::vector<float> wpack(size_t(MBn * K * kMB), 0.f);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k = 0; k < K; ++k) wpack[size_t(((m / kMB) * K + k) * kMB + m % kMB)] = w[m * K + k];
+
+  const int relu = p.activation == Activation::relu ? 1 : 0;
+  const int64_t threads = parallel_thread_count();
+  const int64_t QT = (g.Q + g.tq - 1) / g.tq;  // flat tiles per image
+  const int64_t P = p.OH * p.OW;
+  const int64_t chunk = std::max<int64_t>(1, std::min(p.N, kMaxChunkFloats / g.img));
+  std::vector<float> padded(size_t(chunk * g.img));
+  for (int64_t n0 = 0; n0 < p.N; n0 += chunk) {
+    const int64_t nc = std::min(chunk, p.N - n0);
+    if (nc > 1) parallel_for(nc, [&](int64_t i) { pad_image(p, g, x + (n0 + i) * p.C * p.H * p.W, padded.data() + i * g.img); });
+    else pad_image(p, g, x + n0 * p.C * p.H * p.W, padded.data());
+    // Tasks: (image, channel block, slice of flat tiles), sliced until every thread has a few.
+    int64_t slices = 1;
+    while (slices < QT && nc * MBn * slices < 4 * threads) ++slices;
+    const int64_t tiles_per = (QT + slices - 1) / slices;
+    parallel_for(nc * MBn * slices, [&](int64_t t) {
+      const int64_t s = t % slices, mb = (t / slices) % MBn, i = t / (slices * MBn);
+      const int64_t q0 = s * tiles_per * g.tq, q1 = std::min(QT, (s + 1) * tiles_per) * g.tq;
+      if (q0 >= q1) return;
+      conv_direct_tiles_avx2(padded.data() + i * g.img, offs.data(), K, wpack.data(), M, bias, relu, mb, mb + 1,
+                             q0, q1, g.Q, g.Wp, p.OW, p.OH, g.nb, y + (n0 + i) * M * P);
+    });
+  }
+}
+
+}  // namespace conv_detail
+}  // namespace lepton
