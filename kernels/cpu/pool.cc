@@ -21,6 +21,7 @@ void pool_max_row_avx2(const float* const* rows, const int64_t* row_index, int64
                        int64_t b, float* yr, int64_t* ir);
 void pool_sum_row_avx2(const float* const* rows, int64_t nk, int64_t W, int64_t KW, int64_t dw,
                        int64_t sw, int64_t pl, int64_t a, int64_t b, float scale, float* yr);
+void max_pool_2x2_plane_avx2(const float* x, int64_t W, int64_t OH, int64_t OW, float* y);
 }  // namespace pool_detail
 
 namespace {
@@ -235,9 +236,15 @@ void max_pool2d_f32(const Pool2dParams& p, const float* x, float* y, int64_t* in
   if (planes <= 0 || P <= 0) return;
   const Interior in = interior_cols(p);
   const bool avx2 = cpu_isa() == CpuIsa::avx2_fma;
+  // The CNN staple, 2x2 windows at stride 2 without padding: a dedicated plane kernel.
+  const bool pairs = avx2 && !indices && p.KH == 2 && p.KW == 2 && p.stride_h == 2 && p.stride_w == 2 &&
+                     p.dilation_h == 1 && p.dilation_w == 1 && p.pad_top == 0 && p.pad_left == 0 &&
+                     2 * p.OH <= p.H && 2 * p.OW <= p.W;
   parallel_range(planes, plane_grain(p), [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t)
-      max_plane(p, in, x + t * HW, y + t * P, indices ? indices + t * P : nullptr, t * HW, avx2);
+    for (int64_t t = b; t < e; ++t) {
+      if (pairs) pool_detail::max_pool_2x2_plane_avx2(x + t * HW, p.W, p.OH, p.OW, y + t * P);
+      else max_plane(p, in, x + t * HW, y + t * P, indices ? indices + t * P : nullptr, t * HW, avx2);
+    }
   });
 }
 

@@ -131,5 +131,68 @@ void pool_sum_row_avx2(const float* const* rows, int64_t nk, int64_t W, int64_t 
   }
 }
 
+// 2x2 windows, stride 2, no padding or dilation, no indices, 2*OH <= H and 2*OW <= W: each output
+// is max(r0[2j], r0[2j+1], r1[2j], r1[2j+1]) taken in that order with "replace when greater"
+// (_mm256_max_ps(v, m) keeps m unless v > m), the generic path's tie and NaN rule.
+void max_pool_2x2_plane_avx2(const float* x, int64_t W, int64_t OH, int64_t OW, float* y) {
+  auto block8 = [&](const float* r0, const float* r1, float* yr, int64_t ow) {
+    const float* a = r0 + 2 * ow;
+    const float* b = r1 + 2 * ow;
+    const __m256 a0 = _mm256_loadu_ps(a), a1 = _mm256_loadu_ps(a + 8);
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    // Even and odd columns, both in the lane order 0 2 8 10 | 4 6 12 14 (fixed by one permute below).
+    __m256 m = _mm256_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0));
+    m = _mm256_max_ps(_mm256_shuffle_ps(a0, a1, _MM_SHUFFLE(3, 1, 3, 1)), m);
+    m = _mm256_max_ps(_mm256_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)), m);
+    m = _mm256_max_ps(_mm256_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1)), m);
+    m = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m), _MM_SHUFFLE(3, 1, 2, 0)));
+    _mm256_storeu_ps(yr + ow, m);
+  };
+  auto block4 = [&](const float* r0, const float* r1, float* yr, int64_t ow) {
+    const float* a = r0 + 2 * ow;
+    const float* b = r1 + 2 * ow;
+    const __m128 a0 = _mm_loadu_ps(a), a1 = _mm_loadu_ps(a + 4);
+    const __m128 b0 = _mm_loadu_ps(b), b1 = _mm_loadu_ps(b + 4);
+    __m128 m = _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0));
+    m = _mm_max_ps(_mm_shuffle_ps(a0, a1, _MM_SHUFFLE(3, 1, 3, 1)), m);
+    m = _mm_max_ps(_mm_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)), m);
+    m = _mm_max_ps(_mm_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1)), m);
+    _mm_storeu_ps(yr + ow, m);
+  };
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const float* r0 = x + 2 * oh * W;
+    const float* r1 = r0 + W;
+    float* yr = y + oh * OW;
+    int64_t ow = 0;
+    // Blocks of 8 (16 input columns), then one overlapping block that ends at the row's end
+    // (recomputing identical values), then the same with 4; the rest one by one.
+    const int64_t last8 = (W - 16) / 2, last4 = (W - 8) / 2;
+    if (W >= 16 && OW >= 8) {
+      for (; ow + 8 <= OW && ow <= last8; ow += 8) block8(r0, r1, yr, ow);
+      const int64_t tail = imin(OW - 8, last8);
+      if (ow < OW && tail + 8 >= OW) {
+        block8(r0, r1, yr, tail);
+        ow = OW;
+      }
+    }
+    if (ow < OW && W >= 8 && OW >= 4) {
+      for (; ow + 4 <= OW && ow <= last4; ow += 4) block4(r0, r1, yr, ow);
+      const int64_t tail = imin(OW - 4, last4);
+      if (ow < OW && tail + 4 >= OW && tail >= 0) {
+        block4(r0, r1, yr, tail);
+        ow = OW;
+      }
+    }
+    for (; ow < OW; ++ow) {
+      float m = r0[2 * ow];
+      const float t1 = r0[2 * ow + 1], t2 = r1[2 * ow], t3 = r1[2 * ow + 1];
+      m = t1 > m ? t1 : m;
+      m = t2 > m ? t2 : m;
+      m = t3 > m ? t3 : m;
+      yr[ow] = m;
+    }
+  }
+}
+
 }  // namespace pool_detail
 }  // namespace lepton

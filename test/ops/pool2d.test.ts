@@ -34,6 +34,23 @@ function configs(seed: number, count: number): Array<{ shape: number[]; attrs: M
 describe.each(testDevices())('pooling on %s', (device) => {
   const put = putOn(device);
 
+  // 2x2 stride-2 max pooling has its own CPU plane kernel (8- and 4-wide blocks with an overlapping
+  // tail, then scalars): widths around those block sizes, odd sizes (a dropped last row/column),
+  // ties between taps, and infinities.
+  test('maxPool2d 2x2 stride 2 on widths around the vector blocks', async () => {
+    let seed = 500;
+    for (const w of [2, 3, 7, 8, 9, 10, 15, 16, 17, 18, 26, 33, 40]) {
+      for (const h of [2, 5]) {
+        const n = 2 * 3 * h * w;
+        const data = randomArray(n, seed++).map((v, i) => (i % 7 === 0 ? 0.5 : i % 11 === 0 ? -Infinity : v));
+        const x = lc.tensor(data, [2, 3, h, w]);
+        const attrs = { kernelShape: [2, 2], strides: [2, 2] };
+        const { outputs } = referenceOutputs(maxOp, [x], attrs);
+        expectClose(await lc.maxPool2d(x.to(device), attrs).data(), outputs[0]! as Float64Array, EXACT, `w=${w} h=${h}`);
+      }
+    }
+  });
+
   test('maxPool2d 4x4 and avgPool2d with pads, by hand', async () => {
     const x = put(Array.from({ length: 16 }, (_, i) => i), [1, 1, 4, 4]);
     expect(Array.from(await lc.maxPool2d(x, { kernelShape: [2, 2], strides: [2, 2] }).data())).toEqual([5, 7, 13, 15]);
