@@ -10,26 +10,20 @@
 #include <vector>
 
 #include "conv2d.h"
+#include "conv2d_direct.h"
 #include "cpu_features.h"
 #include "parallel.h"
 
 namespace lepton {
 namespace conv_detail {
 
-void conv_direct_tiles_avx2(const float* xp, const int32_t* offs, int64_t K, const float* wpack,
-                            int64_t M, const float* bias, int relu, int64_t mb0, int64_t mb1,
-                            int64_t q0, int64_t q1, int64_t Q, int64_t Wp, int64_t OW, int64_t OH,
-                            int nb, float* y);
-
 namespace {
 
 constexpr int64_t kMaxImageFloats = 48 * 1024;       // one padded image stays in L2 (192 KiB)
 constexpr int64_t kMaxChunkFloats = 1024 * 1024;     // padded images held at once (4 MiB)
-constexpr int64_t kMB = 4;
-
 struct Geometry {
   int64_t Hp, Wp, K, Q, tq, img;
-  int nb;
+  int mb, nb;  // tile: mb output channels x nb vectors (4x3, 6x2 or 8x1: 12 or 8 accumulators)
 };
 
 Geometry geometry(const Conv2dParams& p) {
@@ -39,6 +33,7 @@ Geometry geometry(const Conv2dParams& p) {
   g.K = p.C * p.KH * p.KW;
   g.Q = (p.OH - 1) * g.Wp + p.OW;
   g.nb = g.Q <= 8 ? 1 : g.Q <= 16 ? 2 : 3;
+  g.mb = g.nb == 3 ? 4 : g.nb == 2 ? 6 : 8;
   g.tq = 8 * g.nb;
   g.img = p.C * g.Hp * g.Wp + g.tq;  // tiles read up to tq - 1 floats past the last tap
   return g;
@@ -64,6 +59,25 @@ void pad_image(const Conv2dParams& p, const Geometry& g, const float* xn, float*
   std::memset(xp + p.C * g.Hp * g.Wp, 0, sizeof(float) * g.tq);
 }
 
+DirectLanes lanes_of(int64_t q0, int64_t Q, int64_t Wp, int64_t OW) {
+  DirectLanes l;
+  const int64_t oh = q0 / Wp, ow = q0 - oh * Wp;
+  if (ow + 8 <= OW && q0 + 8 <= Q) {
+    l.base = oh * OW + ow;
+    return l;
+  }
+  l.base = -1;
+  int64_t r = oh, c = ow;
+  for (int i = 0; i < 8; ++i, ++c) {
+    if (c == Wp) {
+      c = 0;
+      ++r;
+    }
+    l.idx[i] = (q0 + i < Q && c < OW) ? int32_t(r * OW + c) : -1;
+  }
+  return l;
+}
+
 }  // namespace
 
 bool conv_direct_applicable(const Conv2dParams& p) {
@@ -83,16 +97,28 @@ void conv_direct(const Conv2dParams& p, const float* x, const float* w, const fl
     for (int64_t kh = 0; kh < p.KH; ++kh)
       for (int64_t kw = 0; kw < p.KW; ++kw, ++k)
         offs[size_t(k)] = int32_t((c * g.Hp + kh * p.dilation_h) * g.Wp + kw * p.dilation_w);
-  // Weights in blocks of 4 output channels, k-major inside a block: wpack[mb][k][m] (0 past M).
-  const int64_t MBn = (M + kMB - 1) / kMB;
-  std::vector<float> wpack(size_t(MBn * K * kMB), 0.f);
+  // Weights in blocks of mb output channels, k-major inside a block: wpack[b][k][m] (0 past M).
+  const int64_t mb = g.mb, MBn = (M + mb - 1) / mb;
+  std::vector<float> wpack(size_t(MBn * K * mb), 0.f);
   for (int64_t m = 0; m < M; ++m)
-    for (int64_t k = 0; k < K; ++k) wpack[size_t(((m / kMB) * K + k) * kMB + m % kMB)] = w[m * K + k];
-
-  const int relu = p.activation == Activation::relu ? 1 : 0;
-  const int64_t threads = parallel_thread_count();
+    for (int64_t k = 0; k < K; ++k) wpack[size_t(((m / mb) * K + k) * mb + m % mb)] = w[m * K + k];
   const int64_t QT = (g.Q + g.tq - 1) / g.tq;  // flat tiles per image
-  const int64_t P = p.OH * p.OW;
+  std::vector<DirectLanes> lanes(size_t(QT * g.nb));
+  for (int64_t v = 0; v < QT * g.nb; ++v) lanes[size_t(v)] = lanes_of(8 * v, g.Q, g.Wp, p.OW);
+  DirectTiles d;
+  d.K = K;
+  d.M = M;
+  d.P = p.OH * p.OW;
+  d.Q = g.Q;
+  d.mb = g.mb;
+  d.nb = g.nb;
+  d.relu = p.activation == Activation::relu ? 1 : 0;
+  d.offs = offs.data();
+  d.wpack = wpack.data();
+  d.bias = bias;
+  d.lanes = lanes.data();
+
+  const int64_t threads = parallel_thread_count();
   const int64_t chunk = std::max<int64_t>(1, std::min(p.N, kMaxChunkFloats / g.img));
   std::vector<float> padded(size_t(chunk * g.img));
   for (int64_t n0 = 0; n0 < p.N; n0 += chunk) {
@@ -104,11 +130,9 @@ void conv_direct(const Conv2dParams& p, const float* x, const float* w, const fl
     while (slices < QT && nc * MBn * slices < 4 * threads) ++slices;
     const int64_t tiles_per = (QT + slices - 1) / slices;
     parallel_for(nc * MBn * slices, [&](int64_t t) {
-      const int64_t s = t % slices, mb = (t / slices) % MBn, i = t / (slices * MBn);
-      const int64_t q0 = s * tiles_per * g.tq, q1 = std::min(QT, (s + 1) * tiles_per) * g.tq;
-      if (q0 >= q1) return;
-      conv_direct_tiles_avx2(padded.data() + i * g.img, offs.data(), K, wpack.data(), M, bias, relu, mb, mb + 1,
-                             q0, q1, g.Q, g.Wp, p.OW, p.OH, g.nb, y + (n0 + i) * M * P);
+      const int64_t s = t % slices, b = (t / slices) % MBn, i = t / (slices * MBn);
+      const int64_t t0 = s * tiles_per, t1 = std::min(QT, t0 + tiles_per);
+      if (t0 < t1) conv_direct_tiles_avx2(d, b, b + 1, t0, t1, padded.data() + i * g.img, y + (n0 + i) * M * d.P);
     });
   }
 }

@@ -1,0 +1,31 @@
+// Shared by conv2d_direct.cc (set-up, threads) and conv2d_direct_avx2.cc (the register tiles).
+#pragma once
+#include <cstdint>
+
+namespace lepton {
+namespace conv_detail {
+
+// Where the 8 flat positions of one vector go in an output plane (flat index q = oh*Wp + ow):
+// `base` when all 8 lie inside one output row, else per lane (-1: past a row's end or past Q).
+struct DirectLanes {
+  int64_t base;
+  int32_t idx[8];
+};
+
+// One call's constants: tiles of mb output channels x nb vectors of 8 flat positions.
+struct DirectTiles {
+  int64_t K, M, P, Q;
+  int mb, nb, relu;
+  const int32_t* offs;       // [K] flat offset of tap k in the padded image
+  const float* wpack;        // [ceil(M/mb)][K][mb] weights, 0 past M
+  const float* bias;         // [M] or null
+  const DirectLanes* lanes;  // [tiles * nb]
+};
+
+// Channel blocks [mb0, mb1) and tiles [t0, t1) of one image: xp is the zero-padded image
+// (readable 8*nb floats past the last tap), y its output planes [M][OH*OW].
+void conv_direct_tiles_avx2(const DirectTiles& d, int64_t mb0, int64_t mb1, int64_t t0, int64_t t1, const float* xp,
+                            float* y);
+
+}  // namespace conv_detail
+}  // namespace lepton
