@@ -100,7 +100,7 @@ export class Model {
   private readonly listeners: FallbackListener[] = [];
   private readonly splitSpeed = new Map<string, number>();
   /** Rows/s of split runs and of the fastest device alone (moving averages), for split: 'batch'. */
-  private readonly splitStats: { split?: number; single?: number; runs: number } = { runs: 0 };
+  private readonly splitStats: { split?: number; single?: number; runs: number; recheck: number } = { runs: 0, recheck: SPLIT_RECHECK };
   readonly passes: PassReport[];
 
   /** @internal Made by lc.compile. */
@@ -187,15 +187,20 @@ export class Model {
       else {
         const plan = this.plan(new Map([...held].map(([k, t]) => [k, t.shape])));
         await this.residentsReady(plan);
-        let replay = this.replays.get(plan);
-        if (!replay) this.replays.set(plan, (replay = new Replay(plan)));
-        out = (await replay.run(held, ctx)) ?? (await executePlan(plan, held, ctx));
+        out = await this.execute(plan, held, ctx);
       }
       this.lastRecords = records;
       return out;
     } finally {
       for (const t of held.values()) t.dispose();
     }
+  }
+
+  /** Runs a plan: a native replay when the plan has one ready (all-CPU plans), else the executor. */
+  private async execute(plan: Plan, feeds: Map<string, Tensor>, ctx: Parameters<typeof executePlan>[2]): Promise<Record<string, Tensor>> {
+    let replay = this.replays.get(plan);
+    if (!replay) this.replays.set(plan, (replay = new Replay(plan)));
+    return (await replay.run(feeds, ctx)) ?? (await executePlan(plan, feeds, ctx));
   }
 
   /** Per-node device, time and bytes moved of the last run; .toTrace(path?) gives chrome://tracing JSON. */
@@ -232,16 +237,20 @@ export class Model {
     const parts = ids.map((id, i) => ({ id, rows: rows[i]! })).filter((p) => p.rows > 0);
     // Splitting pays only when the devices do not slow each other down (a software GPU shares the
     // CPU's cores): once both were measured, runs take the better of the split and the fastest
-    // device alone, trying the split again every SPLIT_RECHECK runs.
+    // device alone, trying the split again after SPLIT_RECHECK runs, then after twice as many each
+    // time it loses again (a losing split run costs more than it can win back), back to
+    // SPLIT_RECHECK once it wins.
     const stats = this.splitStats;
     stats.runs++;
-    const single = parts.length <= 1 || (stats.split !== undefined && (stats.single === undefined || (stats.single > stats.split && stats.runs % SPLIT_RECHECK !== 0)));
+    const recheck = stats.runs >= stats.recheck;
+    if (recheck) stats.runs = 0;
+    const single = parts.length <= 1 || (stats.split !== undefined && (stats.single === undefined || (stats.single > stats.split && !recheck)));
     const t0 = performance.now();
     if (single) {
       const id = parts.length ? parts.reduce((a, b) => (b.rows > a.rows ? b : a)).id : undefined;
       const plan = this.plan(shapesFor(n), id);
       await this.residentsReady(plan);
-      const out = await onHost(await executePlan(plan, feeds, ctx));
+      const out = await onHost(await this.execute(plan, feeds, ctx));
       if (parts.length > 1) stats.single = ema(stats.single, n / ((performance.now() - t0) / 1000));
       return out;
     }
@@ -254,7 +263,7 @@ export class Model {
       const t1 = performance.now();
       try {
         // Timed until the part's outputs are on the host: a GPU's steps return once encoded.
-        const host = await onHost(await executePlan(plan, slice, ctx));
+        const host = await onHost(await this.execute(plan, slice, ctx));
         this.splitSpeed.set(p.id, ema(this.splitSpeed.get(p.id), p.rows / Math.max(1e-6, (performance.now() - t1) / 1000)));
         return host;
       } finally {
@@ -267,7 +276,9 @@ export class Model {
       await out[name].ready();
       for (const r of results) r[name]!.dispose();
     }
-    stats.split = ema(stats.split, n / ((performance.now() - t0) / 1000));
+    const rate = n / ((performance.now() - t0) / 1000);
+    if (stats.single !== undefined) stats.recheck = rate < stats.single ? Math.min(stats.recheck * 2, SPLIT_RECHECK_MAX) : SPLIT_RECHECK;
+    stats.split = ema(stats.split, rate);
     return out;
   }
 
@@ -309,6 +320,7 @@ export class Model {
 
 /** Split runs try splitting again this often after running on one device was found faster. */
 const SPLIT_RECHECK = 16;
+const SPLIT_RECHECK_MAX = 1024;
 
 function ema(before: number | undefined, now: number): number {
   return before === undefined ? now : 0.5 * before + 0.5 * now;
