@@ -4,6 +4,8 @@
 //  * 1x1, stride 1, no padding: y[n,g] = W[g] (Mg x Cg) * X[n,g] (Cg x HW), a plain gemm_f32 with
 //    the bias and the activation fused in the GEMM epilogue (gemm threads itself; many small
 //    problems run one per task with the GEMM inline).
+//  * one group, fewer than 16 output pixels per image, a batch: several images per GEMM, the column
+//    matrix gathered straight into packed panels (conv2d_batched.cc).
 //  * stride 1, one group, a small zero-padded image: direct register tiles read straight from the
 //    padded image (conv2d_direct.cc), no im2col.
 //  * Cg == 1 (depthwise, any channel multiplier): a direct kernel per output plane (AVX2 in
@@ -43,6 +45,10 @@ void conv_gemm_packed_avx2(int64_t Mg, int64_t nc, int64_t K, const float* ap, c
 // Defined in conv2d_direct.cc: direct tiles over a zero-padded image for stride-1 convs on few channels.
 bool conv_direct_applicable(const Conv2dParams& p);
 void conv_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y);
+
+// Defined in conv2d_batched.cc: images with a few output pixels each, several per GEMM.
+bool conv_batched_applicable(const Conv2dParams& p);
+void conv_batched(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y);
 
 // Defined in conv2d_winograd.cc: Winograd F(2x2,3x3) for 3x3 / stride 1 / groups 1 (AVX2 only).
 bool conv_winograd_applicable(const Conv2dParams& p);
@@ -423,6 +429,10 @@ void conv2d_f32(const Conv2dParams& p, const float* x, const float* w, const flo
   // Winograd first where it applies (fewer multiplies), then the direct tiles for small padded
   // images (also single-input-channel convs: G == 1, C == 1), then depthwise and the GEMM paths.
   const bool winograd = conv_detail::conv_winograd_applicable(q);
+  if (!winograd && conv_detail::conv_batched_applicable(q)) {
+    conv_detail::conv_batched(q, x, w, bias, y);
+    return;
+  }
   if (!winograd && conv_detail::conv_direct_applicable(q)) {
     conv_detail::conv_direct(q, x, w, bias, y);
     return;

@@ -78,6 +78,19 @@ describe.each(devices)('conv2d on %s', (device) => {
     expectClose(await y.data(), Float64Array.from(ref), tolFor(27), 'conv+relu');
   });
 
+  // Batches of images with fewer than 16 output pixels each take the batched-GEMM path on AVX2
+  // CPUs (conv2d_batched.cc): column blocks spanning images, partial panels, pads, strides, dilations.
+  test('many small images (the batched path)', async () => {
+    let seed = 400;
+    const shapes: [number[], number[], lc.Conv2dOptions][] = [
+      [[8, 64, 5, 5], [13, 64, 3, 3], {}],
+      [[16, 3, 4, 4], [5, 3, 3, 3], { pads: [1, 1, 1, 1], strides: [2, 2] }],
+      [[21, 7, 5, 5], [9, 7, 2, 3], { dilations: [2, 1], pads: [0, 0, 1, 0] }],
+      [[70, 2, 3, 3], [6, 2, 3, 3], { pads: [1, 1, 1, 1] }],
+    ];
+    for (const [x, w, opts] of shapes) await check(device, { x, w, opts, bias: seed % 2 === 0 }, seed++);
+  });
+
   test('every autoPad with strides and dilations', async () => {
     let seed = 100;
     for (const autoPad of ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as AutoPad[]) {
