@@ -59,14 +59,9 @@ void pad_image(const Conv2dParams& p, const Geometry& g, const float* xn, float*
   std::memset(xp + p.C * g.Hp * g.Wp, 0, sizeof(float) * g.tq);
 }
 
-DirectLanes lanes_of(int64_t q0, int64_t Q, int64_t Wp, int64_t OW) {
-  DirectLanes l;
+DirectLanes lanes_of(int64_t q0, int64_t Q, int64_t Wp, int64_t OW, int64_t OH) {
+  DirectLanes l{};
   const int64_t oh = q0 / Wp, ow = q0 - oh * Wp;
-  if (ow + 8 <= OW && q0 + 8 <= Q) {
-    l.base = oh * OW + ow;
-    return l;
-  }
-  l.base = -1;
   int64_t r = oh, c = ow;
   for (int i = 0; i < 8; ++i, ++c) {
     if (c == Wp) {
@@ -75,6 +70,13 @@ DirectLanes lanes_of(int64_t q0, int64_t Q, int64_t Wp, int64_t OW) {
     }
     l.idx[i] = (q0 + i < Q && c < OW) ? int32_t(r * OW + c) : -1;
   }
+  l.scalar = Wp < 8;
+  if (l.scalar) return l;
+  l.base0 = int32_t(oh * OW + ow);
+  l.len0 = int32_t(ow < OW ? std::min<int64_t>(8, OW - ow) : 0);
+  l.shift1 = int32_t(Wp - ow);  // the lane where row oh + 1 starts
+  l.base1 = int32_t((oh + 1) * OW);
+  l.len1 = int32_t(l.shift1 < 8 && oh + 1 < OH ? std::min<int64_t>(8 - l.shift1, OW) : 0);
   return l;
 }
 
@@ -104,7 +106,7 @@ void conv_direct(const Conv2dParams& p, const float* x, const float* w, const fl
     for (int64_t k = 0; k < K; ++k) wpack[size_t(((m / mb) * K + k) * mb + m % mb)] = w[m * K + k];
   const int64_t QT = (g.Q + g.tq - 1) / g.tq;  // flat tiles per image
   std::vector<DirectLanes> lanes(size_t(QT * g.nb));
-  for (int64_t v = 0; v < QT * g.nb; ++v) lanes[size_t(v)] = lanes_of(8 * v, g.Q, g.Wp, p.OW);
+  for (int64_t v = 0; v < QT * g.nb; ++v) lanes[size_t(v)] = lanes_of(8 * v, g.Q, g.Wp, p.OW, p.OH);
   DirectTiles d;
   d.K = K;
   d.M = M;

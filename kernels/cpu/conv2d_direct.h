@@ -5,10 +5,12 @@
 namespace lepton {
 namespace conv_detail {
 
-// Where the 8 flat positions of one vector go in an output plane (flat index q = oh*Wp + ow):
-// `base` when all 8 lie inside one output row, else per lane (-1: past a row's end or past Q).
+// Where the 8 flat positions of one vector go in an output plane (flat index q = oh*Wp + ow): at
+// most two row segments when Wp >= 8 — lanes [0, len0) to base0, lanes [shift1, shift1 + len1)
+// to base1 — else (scalar) per lane, idx[i] (-1: past a row's end or past Q).
 struct DirectLanes {
-  int64_t base;
+  int32_t base0, len0, base1, len1, shift1;
+  bool scalar;
   int32_t idx[8];
 };
 
