@@ -20,12 +20,11 @@ inline void store8(__m256 v, __m256 bias, int relu, const DirectLanes& l, float*
       _mm256_storeu_ps(y + l.base0, v);
       return;
     }
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    if (l.len0 > 0) _mm256_maskstore_ps(y + l.base0, _mm256_cmpgt_epi32(_mm256_set1_epi32(l.len0), iota), v);
-    if (l.len1 > 0) {
-      const __m256 down = _mm256_permutevar8x32_ps(v, _mm256_add_epi32(iota, _mm256_set1_epi32(l.shift1)));
-      _mm256_maskstore_ps(y + l.base1, _mm256_cmpgt_epi32(_mm256_set1_epi32(l.len1), iota), down);
-    }
+    // Two row segments, element by element (masked stores are slow on AMD cores).
+    alignas(32) float t[8];
+    _mm256_store_ps(t, v);
+    for (int i = 0; i < l.len0; ++i) y[l.base0 + i] = t[i];
+    for (int i = 0; i < l.len1; ++i) y[l.base1 + i] = t[l.shift1 + i];
     return;
   }
   alignas(32) float t[8];

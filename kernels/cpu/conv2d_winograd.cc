@@ -26,7 +26,8 @@ namespace conv_detail {
 int64_t wino_stage_floats_avx2(int64_t ntw);
 void wino_input_transform_avx2(const float* xn, int64_t C, int64_t c0, int64_t c1, int64_t H,
                                int64_t W, int64_t pt, int64_t pl, int64_t ntw, int64_t j0,
-                               int64_t T, int64_t Tpad, float* V, float* stage);
+                               int64_t T, int64_t Tpad, int64_t col0, float* V, float* stage,
+                               const float* xpad, int64_t Hpad);
 void wino_transform_weights_avx2(const float* w, int64_t M, int64_t C, int64_t Mld, int64_t m0,
                                  int64_t m1, float* U);
 void wino_gemm_avx2(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const float* V,
@@ -41,6 +42,28 @@ namespace {
 constexpr int64_t kWinoBlockFloats = 96 * 1024;
 // Images with at most this many tiles take the phase-parallel single-block mode.
 constexpr int64_t kFewTiles = 64;
+
+// Image n zero-padded for wino_input_transform_avx2: [C][Hpad][2*ntw + 18], row i and column q
+// holding x[i - pt][q - pl]. Plain loops: rows are short, and a libc call per row cost more than
+// the transform itself on small images.
+void pad_image(const float* xn, int64_t C, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t ntw,
+               int64_t Hpad, float* xp) {
+  const int64_t Wp = 2 * ntw + 18;
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t i = 0; i < Hpad; ++i) {
+      float* d = xp + (c * Hpad + i) * Wp;
+      const int64_t ih = i - pt;
+      if (ih < 0 || ih >= H) {
+        for (int64_t q = 0; q < Wp; ++q) d[q] = 0.f;
+        continue;
+      }
+      const float* r = xn + (c * H + ih) * W - pl;  // r[q] = x[ih][q - pl]
+      const int64_t a = std::min(std::max<int64_t>(pl, 0), Wp), b = std::max(a, std::min(W + pl, Wp));
+      for (int64_t q = 0; q < a; ++q) d[q] = 0.f;
+      for (int64_t q = a; q < b; ++q) d[q] = r[q];
+      for (int64_t q = b; q < Wp; ++q) d[q] = 0.f;
+    }
+}
 
 float* wino_workspace(size_t n) {
   thread_local std::vector<float> ws;
@@ -106,7 +129,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
         float* stage = wino_workspace(size_t(sfl));
         const int64_t c0 = t * cchunk, c1 = std::min(C, c0 + cchunk);
         wino_input_transform_avx2(x + n * C * H * W, C, c0, c1, H, W, p.pad_top, p.pad_left, ntw,
-                                  0, tiles, Tpad, V, stage);
+                                  0, tiles, Tpad, 0, V, stage, nullptr, 0);
       });
       parallel_for(mtasks, [&](int64_t t) {
         const int64_t m0 = t * uchunk * 24, m1 = m0 + uchunk * 24;
@@ -132,19 +155,52 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
   const int64_t T = (tiles + nb - 1) / nb;
   nb = (tiles + T - 1) / T;
   const int64_t Tpad = (T + 15) / 16 * 16;
-  const int64_t vfl = 16 * C * Tpad, zfl = 16 * Mpad * Tpad;
 
-  parallel_for(p.N * nb, [&](int64_t task) {
-    const int64_t n = task / nb, b = task % nb;
-    const int64_t j0 = b * T, tb = std::min(T, tiles - j0);
-    float* V = wino_workspace(size_t(vfl + zfl + sfl + 8));
-    float* Z = V + vfl;
-    float* stage = Z + zfl + 8;
-    wino_input_transform_avx2(x + n * C * H * W, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, j0, tb,
-                              Tpad, V, stage);
-    wino_gemm_avx2(U, Mld, Mpad, C, V, Tpad, Z, 0, 16, 0, Mpad / 6);
-    wino_output_transform_avx2(Z, 0, M, Mpad, Tpad, j0, tb, ntw, OH, OW, bias, relu,
-                               y + n * M * OH * OW);
+  // Small images (one block each): several images per block when that wastes fewer of the
+  // 16-column panels (36 tiles: 48 columns for one image, 80 for two), within 1.5x the workspace
+  // target and keeping two blocks per thread; each image is zero-padded and transformed from there.
+  int64_t per = 1;
+  if (nb == 1) {
+    double best = double(tiles) / double(Tpad);
+    for (int64_t k = 2; k <= 8; ++k) {
+      const int64_t tp = (k * tiles + 15) / 16 * 16;
+      if (16 * (C + Mpad) * tp > kWinoBlockFloats * 3 / 2 || (p.N + k - 1) / k < 2 * threads) break;
+      if (double(k * tiles) / double(tp) > best + 0.05) {
+        best = double(k * tiles) / double(tp);
+        per = k;
+      }
+    }
+  }
+  const int64_t Tb = per * T, Tbpad = (Tb + 15) / 16 * 16;
+  const int64_t vbl = 16 * C * Tbpad, zbl = 16 * Mpad * Tbpad;
+  const int64_t Hpad = 2 * nth + 2, padfl = nb == 1 ? C * Hpad * (2 * ntw + 18) : 0;
+  const int64_t groups = nb == 1 ? (p.N + per - 1) / per : p.N * nb;
+  parallel_for(groups, [&](int64_t task) {
+    float* V = wino_workspace(size_t(vbl + zbl + sfl + 8 + padfl));
+    float* Z = V + vbl;
+    float* stage = Z + zbl + 8;
+    if (nb > 1) {  // one block of one image's tiles
+      const int64_t n = task / nb, b = task % nb;
+      const int64_t j0 = b * T, tb = std::min(T, tiles - j0);
+      wino_input_transform_avx2(x + n * C * H * W, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, j0, tb,
+                                Tbpad, 0, V, stage, nullptr, 0);
+      wino_gemm_avx2(U, Mld, Mpad, C, V, Tbpad, Z, 0, 16, 0, Mpad / 6);
+      wino_output_transform_avx2(Z, 0, M, Mpad, Tbpad, j0, tb, ntw, OH, OW, bias, relu,
+                                 y + n * M * OH * OW);
+      return;
+    }
+    const int64_t n0 = task * per, ni = std::min(per, p.N - n0);
+    float* xpad = stage + sfl;
+    for (int64_t i = 0; i < ni; ++i) {
+      const float* xn = x + (n0 + i) * C * H * W;
+      pad_image(xn, C, H, W, p.pad_top, p.pad_left, ntw, Hpad, xpad);
+      wino_input_transform_avx2(xn, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, 0, tiles, Tbpad, i * tiles, V,
+                                stage, xpad, Hpad);
+    }
+    wino_gemm_avx2(U, Mld, Mpad, C, V, Tbpad, Z, 0, 16, 0, Mpad / 6);
+    for (int64_t i = 0; i < ni; ++i)
+      wino_output_transform_avx2(Z + i * tiles, 0, M, Mpad, Tbpad, 0, tiles, ntw, OH, OW, bias, relu,
+                                 y + (n0 + i) * M * OH * OW);
   });
 }
 

@@ -53,24 +53,27 @@ inline void wino_kernel_6x16(int64_t K, const float* a, int64_t lda, const float
 // Floats of staging wino_input_transform_avx2 needs.
 int64_t wino_stage_floats_avx2(int64_t ntw) { return 4 * (2 * ntw + 18); }
 
-// Channels [c0, c1) of V for tiles [j0, j0 + T) of one image xn [C][H][W]; the columns [T, Tpad)
-// of V are zeroed.
+// Channels [c0, c1) of V for tiles [j0, j0 + T) of one image xn [C][H][W], into columns
+// [col0, col0 + T) of V; the columns [col0 + T, Tpad) are zeroed. With xpad (the image zero-padded: [C][2*nth + 2][2*ntw + 18], row i and column
+// q holding x[i - pt][q - pl]) rows are read from it; else each tile row is staged first.
 void wino_input_transform_avx2(const float* xn, int64_t C, int64_t c0, int64_t c1, int64_t H,
                                int64_t W, int64_t pt, int64_t pl, int64_t ntw, int64_t j0,
-                               int64_t T, int64_t Tpad, float* V, float* stage) {
+                               int64_t T, int64_t Tpad, int64_t col0, float* V, float* stage,
+                               const float* xpad, int64_t Hpad) {
   const int64_t Wp = 2 * ntw + 18;
   const int64_t fstride = C * Tpad;
   for (int64_t c = c0; c < c1; ++c) {
     const float* xc = xn + c * H * W;
-    float* vc = V + c * Tpad;
+    float* vc = V + c * Tpad + col0;
     for (int64_t j = j0; j < j0 + T;) {
       const int64_t th = j / ntw, twa = j % ntw;
       const int64_t twb = wmin(ntw, twa + (j0 + T - j));
       const int64_t nch = (twb - twa + 7) / 8;
+      const float* src = xpad ? xpad + (c * Hpad + 2 * th) * Wp : stage;
       // Stage the 4 input rows of this tile row, columns q in [qa, qb) (input column q - pl),
       // zero outside the image.
       const int64_t qa = 2 * twa, qb = 2 * twa + 16 * nch + 2;
-      for (int r = 0; r < 4; ++r) {
+      for (int r = 0; r < 4 && !xpad; ++r) {
         float* d = stage + r * Wp;
         const int64_t ih = 2 * th - pt + r;
         if (ih < 0 || ih >= H) {
@@ -91,7 +94,7 @@ void wino_input_transform_avx2(const float* xn, int64_t C, int64_t c0, int64_t c
         __m256 t[4][4];  // t[r][k] = (B^T d)[r][k], 8 tiles
         __m256 d[4][4];
         for (int r = 0; r < 4; ++r) {
-          const float* p = stage + r * Wp + 2 * tw;
+          const float* p = src + r * Wp + 2 * tw;
           load_deinterleave(p, &d[r][0], &d[r][1]);
           load_deinterleave(p + 2, &d[r][2], &d[r][3]);
         }
@@ -101,7 +104,12 @@ void wino_input_transform_avx2(const float* xn, int64_t C, int64_t c0, int64_t c
           t[2][k] = _mm256_sub_ps(d[2][k], d[1][k]);
           t[3][k] = _mm256_sub_ps(d[1][k], d[3][k]);
         }
-        float* v = vc + (j + (tw - twa) - j0);
+        const int64_t col = j + (tw - twa) - j0;
+        float* v = vc + col;
+        // A whole vector when it stays inside the row's Tpad columns: the extra lanes land on
+        // columns that later tiles (or the final zero fill) overwrite. Masked stores are slow on
+        // AMD cores and dominated this transform on small images.
+        const bool whole = n == 8 || col0 + col + 8 <= Tpad;
         const __m256i mask = lane_mask(n);
         for (int i = 0; i < 4; ++i) {
           __m256 o[4];
@@ -111,7 +119,7 @@ void wino_input_transform_avx2(const float* xn, int64_t C, int64_t c0, int64_t c
           o[3] = _mm256_sub_ps(t[i][1], t[i][3]);
           for (int k = 0; k < 4; ++k) {
             float* dst = v + (4 * i + k) * fstride;
-            if (n == 8)
+            if (whole)
               _mm256_storeu_ps(dst, o[k]);
             else
               _mm256_maskstore_ps(dst, mask, o[k]);
@@ -120,8 +128,8 @@ void wino_input_transform_avx2(const float* xn, int64_t C, int64_t c0, int64_t c
       }
       j += twb - twa;
     }
-    if (Tpad > T)
-      for (int f = 0; f < 16; ++f) std::memset(vc + f * fstride + T, 0, sizeof(float) * (Tpad - T));
+    if (Tpad > col0 + T)
+      for (int f = 0; f < 16; ++f) std::memset(vc + f * fstride + T, 0, sizeof(float) * (Tpad - col0 - T));
   }
 }
 

@@ -91,6 +91,19 @@ describe.each(devices)('conv2d on %s', (device) => {
     for (const [x, w, opts] of shapes) await check(device, { x, w, opts, bias: seed % 2 === 0 }, seed++);
   });
 
+  // 3x3 stride-1 convs with 16+ channels take Winograd F(2x2,3x3) on AVX2 CPUs; batches of small
+  // images put several images in one block of tiles (conv2d_winograd.cc): odd batch sizes (a last
+  // block with fewer images), odd output sizes (partial edge tiles), asymmetric pads.
+  test('Winograd over batches of small images', async () => {
+    let seed = 600;
+    const shapes: [number[], number[], lc.Conv2dOptions][] = [
+      [[9, 16, 13, 13], [16, 16, 3, 3], {}],
+      [[10, 20, 7, 9], [24, 20, 3, 3], { pads: [1, 0, 1, 2] }],
+      [[5, 17, 6, 6], [19, 17, 3, 3], { pads: [1, 1, 1, 1] }],
+    ];
+    for (const [x, w, opts] of shapes) await check(device, { x, w, opts, bias: seed % 2 === 0 }, seed++);
+  });
+
   test('every autoPad with strides and dilations', async () => {
     let seed = 100;
     for (const autoPad of ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as AutoPad[]) {
