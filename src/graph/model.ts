@@ -11,7 +11,7 @@ import { LeptonError, show } from '../errors.js';
 import { deviceFor, devices as allDevices } from '../runtime/devices.js';
 import { deviceProfile, type DeviceProfile } from '../runtime/calibrate.js';
 import { emitFallback, type FallbackEvent, type FallbackListener } from '../runtime/events.js';
-import { executePlan } from '../runtime/executor.js';
+import { executePlan, type RunContext } from '../runtime/executor.js';
 import { isHealthy } from '../runtime/health.js';
 import { Profile, type StepRecord } from '../runtime/profile.js';
 import { Replay } from '../runtime/replay.js';
@@ -96,7 +96,7 @@ export class Model {
   private readonly replays = new Map<Plan, Replay>();
   private last: Plan | undefined;
   private runs = 0;
-  private lastRecords: StepRecord[] = [];
+  private lastRecords: StepRecord[] | (() => StepRecord[]) = [];
   private readonly listeners: FallbackListener[] = [];
   private readonly splitSpeed = new Map<string, number>();
   /** Rows/s of split runs and of the fastest device alone (moving averages), for split: 'batch'. */
@@ -176,7 +176,7 @@ export class Model {
     const priority = options.priority ?? 0;
     if (typeof priority !== 'number' || Number.isNaN(priority)) throw new LeptonError('BAD_ARGUMENT', `run: priority must be a number, got ${show(priority)}`);
     const records: StepRecord[] = [];
-    const ctx = { priority, run: ++this.runs, records, emit: (e: FallbackEvent) => this.emit(e) };
+    const ctx: RunContext = { priority, run: ++this.runs, records, emit: (e: FallbackEvent) => this.emit(e) };
     // The run holds its own handles on the inputs (the caller may dispose theirs meanwhile);
     // external inputs must be ready before any step reads them.
     const held = new Map([...feeds].map(([k, t]) => [k, tensorOf(t.storage('run'), t.shape, t.strides, t.offset)]));
@@ -189,7 +189,7 @@ export class Model {
         await this.residentsReady(plan);
         out = await this.execute(plan, held, ctx);
       }
-      this.lastRecords = records;
+      this.lastRecords = ctx.lazyRecords && records.length === 0 ? ctx.lazyRecords : records;
       return out;
     } finally {
       for (const t of held.values()) t.dispose();
@@ -205,7 +205,7 @@ export class Model {
 
   /** Per-node device, time and bytes moved of the last run; .toTrace(path?) gives chrome://tracing JSON. */
   profile(): Profile {
-    return new Profile(this.lastRecords);
+    return new Profile(typeof this.lastRecords === 'function' ? this.lastRecords() : this.lastRecords);
   }
 
   /** Frees device copies of constants held by cached plans. */

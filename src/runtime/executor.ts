@@ -63,6 +63,8 @@ export interface RunContext {
   readonly priority: number;
   readonly run: number;
   readonly records: StepRecord[];
+  /** Set by a native replay instead of pushing records: builds them when the profile is read. */
+  lazyRecords?: () => StepRecord[];
   readonly emit: (event: FallbackEvent) => void;
 }
 

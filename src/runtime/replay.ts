@@ -18,6 +18,7 @@ import { hostStorage } from '../storage.js';
 import { gatherHost, hostTensor, tensorOf, type Tensor } from '../tensor.js';
 import type { TypedArray } from '../dtype.js';
 import type { RunContext } from './executor.js';
+import type { StepRecord } from './profile.js';
 import { isThenable, queueFor } from './queue.js';
 
 /** A whole replay this small runs inline on the JS thread (a round trip to the kernel thread costs ~20 us). */
@@ -37,6 +38,7 @@ export class Replay {
   private tags: Int32Array = new Int32Array(0);
   private timings = new Float64Array(0);
   private inline = false;
+  private lastRun = -1;
 
   constructor(private readonly plan: Plan) {
     if (!native) this.off('the native addon is not loaded');
@@ -146,16 +148,24 @@ export class Replay {
     const start = performance.now();
     const r = queueFor('cpu').launch(ctx.priority, () => native!.programRun(rec, this.timings, this.inline));
     if (isThenable(r)) await r;
-    // Per-step records from the native per-launch times, laid end to end from the start.
+    // Records are built only if the profile is read (this run's timings stay until the next replay).
+    ctx.lazyRecords = () => (this.lastRun === run ? this.records(start, run) : []);
+    const run = (this.lastRun = ctx.run);
+  }
+
+  /** Per-step records from the native per-launch times of the last replay, laid end to end from its start. */
+  private records(start: number, run: number): StepRecord[] {
     const { steps } = this.plan;
+    const out: StepRecord[] = [];
     let t = start;
     for (let i = 0; i < this.tags.length; ) {
       const tag = this.tags[i]!;
       const begin = t;
       for (; i < this.tags.length && this.tags[i] === tag; i++) t += this.timings[i]!;
       const s = steps[tag]!;
-      ctx.records.push({ name: s.name, op: s.node!.op.name, kind: 'op', device: 'cpu', start: begin, end: t, bytesMoved: 0, run: ctx.run });
+      out.push({ name: s.name, op: s.node!.op.name, kind: 'op', device: 'cpu', start: begin, end: t, bytesMoved: 0, run });
     }
+    return out;
   }
 
   private copyIn(feeds: ReadonlyMap<string, Tensor>): void {
