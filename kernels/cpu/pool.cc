@@ -229,6 +229,45 @@ void avg_plane(const Pool2dParams& p, const Interior& in, const float* x, float*
   }
 }
 
+// Windows entirely inside the image (no padding, no dilation, no indices), any size and stride:
+// four outputs at a time in registers (four independent compare chains instead of one), taps in
+// window order with "replace when greater" like max_plane.
+void max_plane_inside(const Pool2dParams& p, const float* x, float* y) {
+  const int64_t W = p.W, KH = p.KH, KW = p.KW, sh = p.stride_h, sw = p.stride_w, OW = p.OW;
+  auto tap_max = [&](const float* w0) {
+    float m = w0[0];
+    for (int64_t kh = 0; kh < KH; ++kh)
+      for (int64_t kw = kh == 0 ? 1 : 0; kw < KW; ++kw) {
+        const float v = w0[kh * W + kw];
+        m = v > m ? v : m;
+      }
+    return m;
+  };
+  for (int64_t oh = 0; oh < p.OH; ++oh) {
+    const float* r = x + oh * sh * W;
+    float* yr = y + oh * OW;
+    int64_t ow = 0;
+    for (; ow + 4 <= OW; ow += 4) {
+      const float* a = r + ow * sw;
+      float m0 = a[0], m1 = a[sw], m2 = a[2 * sw], m3 = a[3 * sw];
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = kh == 0 ? 1 : 0; kw < KW; ++kw) {
+          const float* t = a + kh * W + kw;
+          const float v0 = t[0], v1 = t[sw], v2 = t[2 * sw], v3 = t[3 * sw];
+          m0 = v0 > m0 ? v0 : m0;
+          m1 = v1 > m1 ? v1 : m1;
+          m2 = v2 > m2 ? v2 : m2;
+          m3 = v3 > m3 ? v3 : m3;
+        }
+      yr[ow] = m0;
+      yr[ow + 1] = m1;
+      yr[ow + 2] = m2;
+      yr[ow + 3] = m3;
+    }
+    for (; ow < OW; ++ow) yr[ow] = tap_max(r + ow * sw);
+  }
+}
+
 }  // namespace
 
 void max_pool2d_f32(const Pool2dParams& p, const float* x, float* y, int64_t* indices) {
@@ -240,9 +279,15 @@ void max_pool2d_f32(const Pool2dParams& p, const float* x, float* y, int64_t* in
   const bool pairs = avx2 && !indices && p.KH == 2 && p.KW == 2 && p.stride_h == 2 && p.stride_w == 2 &&
                      p.dilation_h == 1 && p.dilation_w == 1 && p.pad_top == 0 && p.pad_left == 0 &&
                      2 * p.OH <= p.H && 2 * p.OW <= p.W;
+  // Other windows that never leave the image and need no indices, with a stride wider than the
+  // row kernels' vector paths (e.g. 3x3 at stride 3): plain loops.
+  const bool inside = !pairs && !indices && p.stride_w > 2 && p.pad_top == 0 && p.pad_left == 0 &&
+                      p.dilation_h == 1 && p.dilation_w == 1 && (p.OH - 1) * p.stride_h + p.KH <= p.H &&
+                      (p.OW - 1) * p.stride_w + p.KW <= p.W;
   parallel_range(planes, plane_grain(p), [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       if (pairs) pool_detail::max_pool_2x2_plane_avx2(x + t * HW, p.W, p.OH, p.OW, y + t * P);
+      else if (inside) max_plane_inside(p, x + t * HW, y + t * P);
       else max_plane(p, in, x + t * HW, y + t * P, indices ? indices + t * P : nullptr, t * HW, avx2);
     }
   });

@@ -51,6 +51,18 @@ describe.each(testDevices())('pooling on %s', (device) => {
     }
   });
 
+  // Windows inside the image at strides > 2 (MNIST's 3x3 / 3) take a plain-loop CPU kernel that
+  // keeps four outputs in flight: rows of 1-9 outputs, rectangular windows, a dropped remainder.
+  test('maxPool2d with strides wider than 2 and no padding', async () => {
+    let seed = 550;
+    for (const [k, s, h, w] of [[3, 3, 14, 14], [3, 3, 7, 28], [2, 3, 9, 10], [3, 4, 11, 30], [4, 3, 5, 3]] as const) {
+      const x = lc.tensor(randomArray(2 * 3 * h * w, seed++).map((v, i) => (i % 5 === 0 ? 0.25 : v)), [2, 3, h, w]);
+      const attrs = { kernelShape: [k, Math.max(1, k - 1)], strides: [s, s] };
+      const { outputs } = referenceOutputs(maxOp, [x], attrs);
+      expectClose(await lc.maxPool2d(x.to(device), attrs).data(), outputs[0]! as Float64Array, EXACT, `k=${k} s=${s} ${h}x${w}`);
+    }
+  });
+
   test('maxPool2d 4x4 and avgPool2d with pads, by hand', async () => {
     const x = put(Array.from({ length: 16 }, (_, i) => i), [1, 1, 4, 4]);
     expect(Array.from(await lc.maxPool2d(x, { kernelShape: [2, 2], strides: [2, 2] }).data())).toEqual([5, 7, 13, 15]);
