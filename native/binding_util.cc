@@ -41,18 +41,21 @@ static std::string at(size_t i, const char* name) {
   return std::string("argument ") + std::to_string(i) + " (" + name + ")";
 }
 
-static int64_t to_int(const Napi::Value& v, const std::string& where, int64_t lo, int64_t hi) {
-  LEPTON_THROW_IF(!v.IsNumber(), where + " must be a number");
+// Argument i (element k of it when k >= 0) as an integer in [lo, hi]. The message is built only
+// on failure: a string per argument was most of a small kernel call's cost.
+static int64_t to_int(const Napi::Value& v, size_t i, const char* name, int64_t k, int64_t lo, int64_t hi) {
+  auto where = [&] { return at(i, name) + (k >= 0 ? "[" + std::to_string(k) + "]" : std::string()); };
+  LEPTON_THROW_IF(!v.IsNumber(), where() + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
-  LEPTON_THROW_IF(!std::isfinite(d) || std::floor(d) != d, where + " must be an integer");
+  LEPTON_THROW_IF(!std::isfinite(d) || std::floor(d) != d, where() + " must be an integer");
   LEPTON_THROW_IF(d < static_cast<double>(lo) || d > static_cast<double>(hi),
-                  where + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+                  where() + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return static_cast<int64_t>(d);
 }
 
 int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo, int64_t hi) {
   LEPTON_THROW_IF(i >= info.Length(), at(i, name) + " is missing");
-  return to_int(info[i], at(i, name), lo, hi);
+  return to_int(info[i], i, name, -1, lo, hi);
 }
 
 double arg_number(const Napi::CallbackInfo& info, size_t i, const char* name) {
@@ -84,10 +87,9 @@ std::vector<int64_t> arg_int_array(const Napi::CallbackInfo& info, size_t i, con
   LEPTON_THROW_IF(i >= info.Length() || !info[i].IsArray(), at(i, name) + " must be an array");
   Napi::Array arr = info[i].As<Napi::Array>();
   LEPTON_THROW_IF(arr.Length() > max_len, at(i, name) + " has too many entries");
-  std::vector<int64_t> out(arr.Length());
-  for (uint32_t k = 0; k < arr.Length(); ++k) {
-    out[k] = to_int(arr.Get(k), at(i, name) + "[" + std::to_string(k) + "]", lo, hi);
-  }
+  const uint32_t n = arr.Length();
+  std::vector<int64_t> out(n);
+  for (uint32_t k = 0; k < n; ++k) out[k] = to_int(arr.Get(k), i, name, k, lo, hi);
   return out;
 }
 
