@@ -112,6 +112,8 @@ void conv_direct(const Conv2dParams& p, const float* x, const float* w, const fl
   d.M = M;
   d.P = p.OH * p.OW;
   d.Q = g.Q;
+  d.Wp = g.Wp;
+  d.OW = p.OW;
   d.mb = g.mb;
   d.nb = g.nb;
   d.relu = p.activation == Activation::relu ? 1 : 0;

@@ -16,7 +16,7 @@ struct DirectLanes {
 
 // One call's constants: tiles of mb output channels x nb vectors of 8 flat positions.
 struct DirectTiles {
-  int64_t K, M, P, Q;
+  int64_t K, M, P, Q, Wp, OW;
   int mb, nb, relu;
   const int32_t* offs;       // [K] flat offset of tap k in the padded image
   const float* wpack;        // [ceil(M/mb)][K][mb] weights, 0 past M

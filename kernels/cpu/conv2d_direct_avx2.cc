@@ -12,19 +12,31 @@ namespace conv_detail {
 
 namespace {
 
-inline void store8(__m256 v, __m256 bias, int relu, const DirectLanes& l, float* y) {
+// Stores a vector's valid lanes (one or two row segments). A segment goes out as a whole 8-lane
+// store when the lanes past its end land before `end`: those are output positions later in this
+// task's flat order, which a later store of this task overwrites with their values (outputs are
+// written in increasing order). Near the end of the task's range, element by element: the next
+// positions may belong to another thread. (Masked stores are slow on AMD cores.)
+inline void store8(__m256 v, __m256 bias, int relu, const DirectLanes& l, int64_t end, float* y) {
   v = _mm256_add_ps(v, bias);
   if (relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
   if (!l.scalar) {
-    if (l.len0 == 8) {
-      _mm256_storeu_ps(y + l.base0, v);
-      return;
+    if (l.len0 == 8 || (l.len0 > 0 && l.base0 + 8 <= end)) _mm256_storeu_ps(y + l.base0, v);
+    else if (l.len0 > 0) {
+      alignas(32) float t[8];
+      _mm256_store_ps(t, v);
+      for (int i = 0; i < l.len0; ++i) y[l.base0 + i] = t[i];
     }
-    // Two row segments, element by element (masked stores are slow on AMD cores).
-    alignas(32) float t[8];
-    _mm256_store_ps(t, v);
-    for (int i = 0; i < l.len0; ++i) y[l.base0 + i] = t[i];
-    for (int i = 0; i < l.len1; ++i) y[l.base1 + i] = t[l.shift1 + i];
+    if (l.len1 > 0) {
+      const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+      const __m256 down = _mm256_permutevar8x32_ps(v, _mm256_add_epi32(iota, _mm256_set1_epi32(l.shift1)));
+      if (l.base1 + 8 <= end) _mm256_storeu_ps(y + l.base1, down);
+      else {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, down);
+        for (int i = 0; i < l.len1; ++i) y[l.base1 + i] = t[i];
+      }
+    }
     return;
   }
   alignas(32) float t[8];
@@ -37,6 +49,12 @@ inline void store8(__m256 v, __m256 bias, int relu, const DirectLanes& l, float*
 template <int MB, int NB>
 void run_tiles(const DirectTiles& d, int64_t mb0, int64_t mb1, int64_t t0, int64_t t1, const float* xp, float* y) {
   const int64_t K = d.K;
+  // Output index of the first position past this task's tiles (P past the plane's last).
+  int64_t end = d.P;
+  if (t1 * 8 * NB < d.Q) {
+    const int64_t q1 = t1 * 8 * NB, oh = q1 / d.Wp, ow = q1 - oh * d.Wp;
+    end = ow < d.OW ? oh * d.OW + ow : (oh + 1) * d.OW;
+  }
   for (int64_t mb = mb0; mb < mb1; ++mb) {
     const float* wb = d.wpack + mb * K * MB;
     for (int64_t t = t0; t < t1; ++t) {
@@ -75,7 +93,7 @@ void run_tiles(const DirectTiles& d, int64_t mb0, int64_t mb1, int64_t t0, int64
         const int64_t mm = mb * MB + m;
         if (mm >= d.M) break;
         const __m256 bv = _mm256_set1_ps(d.bias ? d.bias[mm] : 0.f);
-        for (int b = 0; b < nv; ++b) store8(_mm256_load_ps(out[m] + 8 * b), bv, d.relu, lanes[b], y + mm * d.P);
+        for (int b = 0; b < nv; ++b) store8(_mm256_load_ps(out[m] + 8 * b), bv, d.relu, lanes[b], end, y + mm * d.P);
       }
     }
   }

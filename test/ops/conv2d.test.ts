@@ -67,6 +67,15 @@ describe.each(devices)('conv2d on %s', (device) => {
       [[1, 7, 6, 6], [3, 7, 1, 3], { autoPad: 'SAME_LOWER' }],
     ];
     for (const [x, w, opts] of shapes) await check(device, { x, w, opts, bias: seed % 2 === 0 }, seed++);
+    // random small stride-1 convs: tiles split between threads at any flat position
+    const r = rng(77);
+    for (let i = 0; i < 24; i++) {
+      const kh = randomInt(r, 1, 5), kw = randomInt(r, 2, 5), c = randomInt(r, 1, 9), m = randomInt(r, 1, 13);
+      const dil = [randomInt(r, 1, 2), randomInt(r, 1, 2)];
+      const pads = [randomInt(r, 0, kh - 1), randomInt(r, 0, kw - 1), randomInt(r, 0, kh - 1), randomInt(r, 0, kw - 1)];
+      const h = dil[0]! * (kh - 1) + randomInt(r, 1, 20), w = dil[1]! * (kw - 1) + randomInt(r, 1, 30);
+      await check(device, { x: [randomInt(r, 1, 3), c, h, w], w: [m, c, kh, kw], opts: { pads, dilations: dil }, bias: i % 2 === 0 }, seed++);
+    }
     // relu fused into the direct tiles: through a compiled graph
     const g = new lc.Graph();
     const xt = lc.tensor(randomArray(2 * 3 * 11 * 11, 7), [2, 3, 11, 11]);
