@@ -55,6 +55,24 @@ d('replay of compiled CPU plans', () => {
     expect(model.replay.reason).toMatch(/l2/);
   });
 
+  test('outputs that are an input, a constant or a view replay too', async () => {
+    const g = new lc.Graph();
+    const x = g.input('x', [2, 3]);
+    const c = lc.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    g.output('same', x);
+    g.output('constant', g.constant(c));
+    g.output('view', g.transpose(g.relu(x)));
+    const model = await lc.compile(g, { devices: ['cpu'] });
+    for (let i = 0; i < 4; i++) {
+      const xt = lc.tensor(randomArray(6, 60 + i), [2, 3]);
+      const out = await model.run({ x: xt });
+      expect(Array.from(await out.same!.data())).toEqual(Array.from(await xt.data()));
+      expect(Array.from(await out.constant!.data())).toEqual([1, 2, 3, 4, 5, 6]);
+      await expectNear(out.view!, lc.transpose(lc.relu(xt)), 0);
+    }
+    expect(model.replay.state).toBe('ready');
+  });
+
   test('a disposed model runs again through a new plan', async () => {
     const { graph, eager } = smallCnn();
     const model = await lc.compile(graph, { devices: ['cpu'] });
