@@ -56,7 +56,7 @@ describe.each(devices)('conv2d on %s', (device) => {
   // 8-wide vectors, flat tiles that end mid-row, asymmetric pads, dilations, batches, fused relu.
   test('small-image stride-1 convs (the direct path)', async () => {
     let seed = 300;
-    const shapes: [number[], number[], lc.Conv2dOptions][] = [
+    const shapes: [number[], number[], Case["opts"]][] = [
       [[1, 1, 28, 28], [8, 1, 5, 5], { pads: [2, 2, 2, 2] }],
       [[2, 8, 14, 14], [16, 8, 5, 5], { pads: [2, 2, 2, 2] }],
       [[3, 64, 5, 5], [13, 64, 3, 3], {}],
@@ -91,7 +91,7 @@ describe.each(devices)('conv2d on %s', (device) => {
   // CPUs (conv2d_batched.cc): column blocks spanning images, partial panels, pads, strides, dilations.
   test('many small images (the batched path)', async () => {
     let seed = 400;
-    const shapes: [number[], number[], lc.Conv2dOptions][] = [
+    const shapes: [number[], number[], Case["opts"]][] = [
       [[8, 64, 5, 5], [13, 64, 3, 3], {}],
       [[16, 3, 4, 4], [5, 3, 3, 3], { pads: [1, 1, 1, 1], strides: [2, 2] }],
       [[21, 7, 5, 5], [9, 7, 2, 3], { dilations: [2, 1], pads: [0, 0, 1, 0] }],
@@ -105,7 +105,7 @@ describe.each(devices)('conv2d on %s', (device) => {
   // block with fewer images), odd output sizes (partial edge tiles), asymmetric pads.
   test('Winograd over batches of small images', async () => {
     let seed = 600;
-    const shapes: [number[], number[], lc.Conv2dOptions][] = [
+    const shapes: [number[], number[], Case["opts"]][] = [
       [[9, 16, 13, 13], [16, 16, 3, 3], {}],
       [[10, 20, 7, 9], [24, 20, 3, 3], { pads: [1, 0, 1, 2] }],
       [[5, 17, 6, 6], [19, 17, 3, 3], { pads: [1, 1, 1, 1] }],
