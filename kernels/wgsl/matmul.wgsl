@@ -1,6 +1,7 @@
-// matmul and gemm on the shared tile core (gemm_tile.wgsl): operands read through strides, so
-// transposed views, 1-D promoted operands and broadcast batches need no copy. B's binding comes
-// from matmul_b_scalar.wgsl or, when its rows are vec4-aligned, matmul_b_vec4.wgsl.
+// matmul and gemm on the shared tile core (gemm_tile.wgsl) or, for a few rows, the skinny core
+// (gemv.wgsl): operands read through strides, so transposed views, 1-D promoted operands and broadcast
+// batches need no copy. B's binding comes from matmul_b_scalar.wgsl or, when its rows are vec4-aligned,
+// matmul_b_vec4.wgsl.
 // Epilogue: alpha, beta * C (C broadcast through its strides), activation.
 struct Params {
   batchShape: vec4u,
@@ -52,6 +53,14 @@ fn loadA(batch: u32, row: u32, k: u32) -> f32 {
   return a[aBase + row * p.aRowStride + k * p.aColStride];
 }
 
+// A[row, k..k+3] (zeros past the edges).
+fn loadA4(batch: u32, row: u32, k: u32) -> vec4f {
+  return vec4f(loadA(batch, row, k), loadA(batch, row, k + 1u), loadA(batch, row, k + 2u), loadA(batch, row, k + 3u));
+}
+
+fn prepareCols(batch: u32, col: u32) {
+}
+
 fn loadB(batch: u32, k: u32, col: u32) -> f32 {
   if (k >= p.K || col >= p.N) {
     return 0.0;
@@ -79,4 +88,13 @@ fn storeC(batch: u32, row: u32, col: u32, value: f32) {
     v = select(v, 0.0, v < 0.0);
   }
   y[(batch * p.M + row) * p.N + col] = v;
+}
+
+// C[row, col..col+3], the columns past N skipped.
+fn storeC4(batch: u32, row: u32, col: u32, value: vec4f, dims: vec3u) {
+  for (var j = 0u; j < 4u; j++) {
+    if (col + j < dims.y) {
+      storeC(batch, row, col + j, value[j]);
+    }
+  }
 }

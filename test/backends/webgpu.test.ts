@@ -26,6 +26,10 @@ if (!available) {
 const describeGpu = available ? describe : describe.skip;
 const GPU = 'webgpu:0';
 
+// Tests that compile many GEMM pipelines (each tile height x B layout x skinny core): a software adapter
+// (llvmpipe) JIT-compiles each in seconds, more on a busy machine.
+const COMPILE_HEAVY_MS = 600_000;
+
 const tol = (K: number) => ({ atol: 4e-7 * Math.max(K, 1) + 1e-6, rtol: 1e-5 });
 
 function gpuTensor(shape: number[], seed: number, lo = -1, hi = 1): lc.Tensor {
@@ -76,6 +80,8 @@ describeGpu('webgpu device', () => {
       [[129, 257], [257, 3]], [[2, 1, 70, 9], [3, 9, 66]], [[5, 4097], [4097, 7]], [[2, 8200], [8200, 3]],
       // N % 4 == 0: B read as vec4 (with broadcast batches, odd M and K, N not a multiple of the tile).
       [[3, 70, 33], [33, 68]], [[2, 1, 5, 13], [3, 13, 128]], [[1, 4100], [4100, 4]], [[7], [7, 12]],
+      // A few rows: the skinny core (rows 1, 2, 4 per invocation; several column workgroups; batches).
+      [[4, 1030], [1030, 260]], [[2, 3, 9], [9, 5]], [[20, 33], [33, 70]],
     ];
     for (const [as, bs] of cases) {
       const a = gpuTensor(as, 3), b = gpuTensor(bs, 4);
@@ -84,7 +90,7 @@ describeGpu('webgpu device', () => {
       const { info: mi, outputs } = referenceOutputs(matmul, await hosts([a, b]), {});
       expectClose(await y.data(), outputs[0]! as Float64Array, tol(mi.K), `${as} x ${bs}`);
     }
-  });
+  }, COMPILE_HEAVY_MS);
 
   test('large matmul (256 x 1000 x 300) with a relu epilogue and a transposed view', async () => {
     const a = gpuTensor([256, 1000], 5);

@@ -3,15 +3,25 @@
 import type { Conv2dInfo } from '../../../ops/conv2d.js';
 import { allFloat32, fitsBinding, grid1d, no, Uniforms, type GpuKernel } from '../kernel.js';
 import type { Program } from '../runtime.js';
+import { TILE_N, tilePlaceholders, tileRowsFor, type TileRows } from './gemmTile.js';
 
-const TILE = 64;
 const ACT = { none: 0, relu: 1 } as const;
 
-export function conv2dProgram(depthwise: boolean, hasBias: boolean, act: 'none' | 'relu'): Program {
+/** The implicit GEMM's kernel window (its divisions are by pipeline constants) and tile height (by Mg). */
+export interface ConvGemmShape {
+  readonly KH: number;
+  readonly KW: number;
+  readonly rows: TileRows;
+}
+
+export function conv2dProgram(depthwise: boolean, hasBias: boolean, act: 'none' | 'relu', shape: ConvGemmShape = { KH: 3, KW: 3, rows: 16 }): Program {
   const constants = { HAS_BIAS: hasBias ? 1 : 0, ACT: ACT[act] };
   return depthwise
     ? { name: 'conv2d_f32_depthwise', files: ['conv2d_depthwise'], constants, bindings: ['read', 'read', 'read', 'write'] }
-    : { name: 'conv2d_f32_implicit_gemm', files: ['gemm_tile', 'conv2d'], constants, bindings: ['read', 'read', 'read', 'write'] };
+    : {
+      name: `conv2d_f32_implicit_gemm_r${shape.rows}`, files: ['gemm_tile', 'conv2d'], placeholders: tilePlaceholders(shape.rows),
+      constants: { ...constants, KW: shape.KW, KHW: shape.KH * shape.KW }, bindings: ['read', 'read', 'read', 'write'],
+    };
 }
 
 /** Direct kernel when a group sees one input channel and the GEMM would be too thin to tile well. */
@@ -25,8 +35,9 @@ export const conv2dKernel: GpuKernel<Conv2dInfo> = {
     if (!f.ok) return f;
     const max = limits.maxComputeWorkgroupsPerDimension;
     const cols = info.N * info.OH * info.OW;
-    if (!isDepthwise(info) && (Math.ceil(cols / TILE) > max || Math.ceil(info.M / info.groups / TILE) > max || info.groups > max)) {
-      return no(`conv2d on webgpu: N*OH*OW must be at most ${max * TILE} and groups at most ${max}`);
+    const Mg = info.M / info.groups;
+    if (!isDepthwise(info) && (Math.ceil(cols / TILE_N) > max || Math.ceil(Mg / (4 * tileRowsFor(Mg))) > max || info.groups > max)) {
+      return no(`conv2d on webgpu: N*OH*OW must be at most ${max * TILE_N} and groups at most ${max}`);
     }
     return fitsBinding('conv2d', [...inputs, ...info.outputs], limits);
   },
@@ -44,9 +55,10 @@ export const conv2dKernel: GpuKernel<Conv2dInfo> = {
       .u32(info.N, info.C, info.H, info.W, info.M, info.OH, info.OW, info.KH, info.KW, sh, sw, pt, pl, dh, dw, info.groups, Cg, Mg, x.offset, w.offset)
       .u32(b ? b.offset : 0, b ? b.strides[0]! : 0, g.rowPitch);
     const xb = ctx.buffer(x);
-    const workgroups: [number, number, number] = depthwise ? g.workgroups : [Math.ceil((info.N * info.OH * info.OW) / TILE), Math.ceil(Mg / TILE), info.groups];
+    const shape: ConvGemmShape = { KH: info.KH, KW: info.KW, rows: tileRowsFor(Mg) };
+    const workgroups: [number, number, number] = depthwise ? g.workgroups : [Math.ceil((info.N * info.OH * info.OW) / TILE_N), Math.ceil(Mg / (4 * shape.rows)), info.groups];
     await ctx.encode([{
-      program: conv2dProgram(depthwise, b !== undefined, info.activation),
+      program: conv2dProgram(depthwise, b !== undefined, info.activation, shape),
       buffers: [xb, ctx.buffer(w), b ? ctx.buffer(b) : xb, ctx.buffer(y!)], uniforms: u.buffer, workgroups,
     }]);
   },

@@ -1,17 +1,42 @@
-// matmul (numpy) and gemm (ONNX) on the shared GEMM tile core: kernels/wgsl/gemm_tile.wgsl + matmul.wgsl.
+// matmul (numpy) and gemm (ONNX): kernels/wgsl/matmul.wgsl on the shared GEMM tile core (gemm_tile.wgsl),
+// its tile height chosen by M, or on the skinny core (gemv.wgsl) when M is a few rows.
 import type { GemmInfo } from '../../../ops/gemm.js';
 import type { MatmulInfo } from '../../../ops/matmul.js';
 import type { Tensor } from '../../../tensor.js';
 import { allFloat32, fitsBinding, no, pad4, Uniforms, type GpuKernel } from '../kernel.js';
 import type { Program } from '../runtime.js';
+import { TILE_N, tilePlaceholders, tileRowsFor, type TileRows } from './gemmTile.js';
 
-const TILE = 64;
 const ACT = { none: 0, relu: 1 } as const;
+/** Up to this many rows, the skinny core (each invocation: all rows x 4 columns) beats any tile. */
+const SKINNY_M = 4;
 
-export function matmulProgram(hasC: boolean, act: 'none' | 'relu', bVec4 = false): Program {
+/** How an MxN output is cut: register-blocked tiles of (4*rows) x 64, or skinny column strips of `rows` rows. */
+export type MatmulShape = { core: 'tile'; rows: TileRows } | { core: 'skinny'; rows: 1 | 2 | 4 };
+
+export function matmulShape(M: number): MatmulShape {
+  if (M <= SKINNY_M) return { core: 'skinny', rows: M <= 1 ? 1 : M <= 2 ? 2 : 4 };
+  return { core: 'tile', rows: tileRowsFor(M) };
+}
+
+/** Workgroups for an MxN output in `nb` batches. */
+function matmulGrid(shape: MatmulShape, M: number, N: number, nb: number): [number, number, number] {
+  return shape.core === 'skinny'
+    ? [Math.ceil(N / 256), Math.ceil(M / shape.rows), nb]
+    : [Math.ceil(N / TILE_N), Math.ceil(M / (4 * shape.rows)), nb];
+}
+
+export function matmulProgram(hasC: boolean, act: 'none' | 'relu', bVec4 = false, shape: MatmulShape = { core: 'tile', rows: 16 }): Program {
+  const b = bVec4 ? 'matmul_b_vec4' : 'matmul_b_scalar';
+  const constants = { HAS_C: hasC ? 1 : 0, ACT: ACT[act] };
+  const bindings = ['read', 'read', 'read', 'write'] as const;
+  const vec4 = bVec4 ? '_vec4' : '';
+  if (shape.core === 'skinny') {
+    return { name: `matmul_f32_skinny${vec4}`, files: ['gemv', b, 'matmul'], constants: { ...constants, ROWS: shape.rows }, bindings };
+  }
   return {
-    name: bVec4 ? 'matmul_f32_tiled_vec4' : 'matmul_f32_tiled', files: ['gemm_tile', bVec4 ? 'matmul_b_vec4' : 'matmul_b_scalar', 'matmul'],
-    constants: { HAS_C: hasC ? 1 : 0, ACT: ACT[act] }, bindings: ['read', 'read', 'read', 'write'],
+    name: `matmul_f32_tiled${vec4}_r${shape.rows}`, files: ['gemm_tile', b, 'matmul'], placeholders: tilePlaceholders(shape.rows),
+    constants, bindings,
   };
 }
 
@@ -38,7 +63,8 @@ export const matmulKernel: GpuKernel<MatmulInfo> = {
     const nb = info.batch.reduce((x, y) => x * y, 1);
     const max = limits.maxComputeWorkgroupsPerDimension;
     if (nb > max) return no(`matmul on webgpu handles at most ${max} batches, got ${nb}`);
-    if (Math.ceil(info.M / TILE) > max || Math.ceil(info.N / TILE) > max) return no(`matmul on webgpu: M and N must be at most ${max * TILE}`);
+    const [gx, gy] = matmulGrid(matmulShape(info.M), info.M, info.N, 1);
+    if (gx > max || gy > max) return no(`matmul on webgpu: M and N must be at most ${max * TILE_N}`);
     return fitsBinding('matmul', [...inputs, ...info.outputs], limits);
   },
   async run(ctx, info, [a0, b0], [y]) {
@@ -57,9 +83,10 @@ export const matmulKernel: GpuKernel<MatmulInfo> = {
       .u32(M, N, K, a.offset, ars, acs, b.offset, brs, bcs, 0, 0, 0)
       .f32(1, 0);
     const ab = ctx.buffer(a);
+    const shape = matmulShape(M);
     await ctx.encode([{
-      program: matmulProgram(false, info.activation, vec4), buffers: [ab, ctx.buffer(b), ab, ctx.buffer(y!)], uniforms: u.buffer,
-      workgroups: [Math.ceil(N / TILE), Math.ceil(M / TILE), nb],
+      program: matmulProgram(false, info.activation, vec4, shape), buffers: [ab, ctx.buffer(b), ab, ctx.buffer(y!)], uniforms: u.buffer,
+      workgroups: matmulGrid(shape, M, N, nb),
     }]);
   },
   programs: () => [matmulProgram(false, 'none'), matmulProgram(false, 'none', true), matmulProgram(false, 'relu', true)],
@@ -70,7 +97,8 @@ export const gemmKernel: GpuKernel<GemmInfo> = {
     const f = allFloat32('gemm', inputs);
     if (!f.ok) return f;
     const max = limits.maxComputeWorkgroupsPerDimension;
-    if (Math.ceil(info.M / TILE) > max || Math.ceil(info.N / TILE) > max) return no(`gemm on webgpu: M and N must be at most ${max * TILE}`);
+    const [gx, gy] = matmulGrid(matmulShape(info.M), info.M, info.N, 1);
+    if (gx > max || gy > max) return no(`gemm on webgpu: M and N must be at most ${max * TILE_N}`);
     return fitsBinding('gemm', [...inputs, ...info.outputs], limits);
   },
   async run(ctx, info, [a0, b0, c], [y]) {
@@ -90,9 +118,10 @@ export const gemmKernel: GpuKernel<GemmInfo> = {
       .f32(info.alpha, info.beta);
     const ab = ctx.buffer(a);
     const vec4 = vec4Aligned(N, b.offset, brs, bcs, []);
+    const shape = matmulShape(M);
     await ctx.encode([{
-      program: matmulProgram(hasC, info.activation, vec4), buffers: [ab, ctx.buffer(b), hasC ? ctx.buffer(c!) : ab, ctx.buffer(y!)], uniforms: u.buffer,
-      workgroups: [Math.ceil(N / TILE), Math.ceil(M / TILE), 1],
+      program: matmulProgram(hasC, info.activation, vec4, shape), buffers: [ab, ctx.buffer(b), hasC ? ctx.buffer(c!) : ab, ctx.buffer(y!)], uniforms: u.buffer,
+      workgroups: matmulGrid(shape, M, N, 1),
     }]);
   },
   programs: () => [matmulProgram(true, 'none', true), matmulProgram(true, 'none')],
