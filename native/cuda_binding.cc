@@ -70,8 +70,17 @@ Napi::Value cuda_info(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+#ifdef LEPTON_WITH_CUDA
+void register_cuda_memory(Napi::Env env, Napi::Object exports);   // cuda_memory_binding.cc
+void register_cuda_kernels(Napi::Env env, Napi::Object exports);  // cuda_kernels_binding.cc
+#endif
+
 void register_cuda(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaInfo", Napi::Function::New(env, cuda_info, "cudaInfo"));
+#ifdef LEPTON_WITH_CUDA
+  register_cuda_memory(env, exports);
+  register_cuda_kernels(env, exports);
+#endif
 }
 
 }  // namespace lepton

@@ -39,6 +39,8 @@ export interface NativeAddon {
     sync: RunMode): MaybePromise;
   /** What the CUDA runtime linked into this binary sees (compiled=false when built without nvcc). */
   cudaInfo(): CudaInfo;
+  /** Present only in CUDA builds (native/cuda_*_binding.cc). */
+  cudaAlloc?: CudaAddon['cudaAlloc'];
   /** Bench probes: peak FMA GFLOP/s on all threads, and read GB/s over x. */
   probePeakGflops(seconds: number): number;
   probeReadGbps(x: Float32Array, passes: number): number;
@@ -51,6 +53,40 @@ export interface NativeAddon {
   recordingFree(rec: NativeRecording): void;
   batchnorm(N: number, C: number, spatial: number, x: F32, scale: F32, bias: F32, mean: F32, variance: F32,
     epsilon: number, y: F32, sync: RunMode): MaybePromise;
+}
+
+/**
+ * The CUDA functions of a CUDA build (native/cuda_memory_binding.cc, native/cuda_kernels_binding.cc).
+ * Device buffers are integer ids; a buffer argument is (id, element offset), -1 for an absent one.
+ * Launches return a Promise settled when the work has run on the GPU; failures carry a LeptonError `code`.
+ */
+export interface CudaAddon {
+  cudaAlloc(device: number, bytes: number): number;
+  cudaFree(id: number): void;
+  cudaWrite(id: number, byteOffset: number, src: ArrayBufferView): Promise<void>;
+  cudaRead(id: number, byteOffset: number, dst: ArrayBufferView): Promise<void>;
+  cudaSynchronize(device: number): Promise<void>;
+  cudaMemoryStats(device: number): Record<string, number | string>;
+  cudaEmptyCache(device: number): void;
+  /** ints: M N K aRs aCs bRs bCs ldc activation dtype(0 f32, 1 f16, 2 bf16) precision(0 highest, 1 tf32) batchRank batch[4] aBatchStrides[4] bBatchStrides[4]. */
+  cudaGemm(device: number, ints: number[], alpha: number, beta: number, a: number, aOff: number, b: number, bOff: number,
+    c: number, cOff: number, rowBias: number, rowBiasOff: number, colBias: number, colBiasOff: number): Promise<void>;
+  cudaConv2d(device: number, params: number[], activation: number, x: number, xOff: number, w: number, wOff: number,
+    bias: number, biasOff: number, y: number, yOff: number): Promise<void>;
+  cudaReduce(device: number, op: number, shape: readonly number[], strides: readonly number[], mask: number, x: number, xOff: number,
+    y: number, yOff: number): Promise<void>;
+  cudaArgReduce(device: number, isMax: boolean, selectLast: boolean, shape: readonly number[], strides: readonly number[], axis: number,
+    x: number, xOff: number, y: number, yOff: number): Promise<void>;
+  cudaBinary(device: number, op: number, outShape: readonly number[], a: number, aOff: number, aStrides: readonly number[],
+    b: number, bOff: number, bStrides: readonly number[], y: number, yOff: number): Promise<void>;
+  cudaUnary(device: number, op: number, x: number, xOff: number, n: number, y: number, yOff: number): Promise<void>;
+  cudaClip(device: number, x: number, xOff: number, n: number, lo: number, hi: number, y: number, yOff: number): Promise<void>;
+  cudaSoftmax(device: number, outer: number, len: number, inner: number, log: boolean, x: number, xOff: number, y: number, yOff: number): Promise<void>;
+  cudaPool2d(device: number, params: number[], isMax: boolean, x: number, xOff: number, y: number, yOff: number, indices: number, indicesOff: number): Promise<void>;
+  cudaBatchnorm(device: number, N: number, C: number, spatial: number, epsilon: number, x: number, xOff: number, scale: number, scaleOff: number,
+    bias: number, biasOff: number, mean: number, meanOff: number, variance: number, varianceOff: number, y: number, yOff: number): Promise<void>;
+  cudaCopy(device: number, elementSize: number, shape: readonly number[], srcStrides: readonly number[], src: number, srcOff: number,
+    dstStrides: readonly number[], dst: number, dstOff: number): Promise<void>;
 }
 
 export interface CudaInfo {

@@ -44,3 +44,47 @@ test('lc.devices() lists CUDA with a reason whenever it is unavailable', () => {
   if (!info!.available) expect(info!.reason).toEqual(expect.any(String));
   if (cuda?.compiled && !cuda.driverVersion) expect(info!.reason).toMatch(/no NVIDIA driver found/);
 });
+
+// The native CUDA entry points refuse bad input and report CUDA failures as coded errors: never a crash.
+const cudaAddon = native?.cudaAlloc ? (native as unknown as import('../../src/native.js').CudaAddon) : undefined;
+const withCudaBindings = cudaAddon ? test : test.skip;
+if (!cudaAddon) console.log('skipping CUDA binding checks: this binary has no CUDA bindings');
+
+withCudaBindings('CUDA bindings throw coded errors for bad arguments and for a missing device', () => {
+  const codeOf = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+      return undefined;
+    } catch (err) {
+      return (err as { code?: string }).code;
+    }
+  };
+  expect(codeOf(() => cudaAddon!.cudaFree(987654321))).toBe('NATIVE_ARGUMENT');
+  expect(codeOf(() => cudaAddon!.cudaAlloc(-1, 16))).toBe('NATIVE_ARGUMENT');
+  expect(codeOf(() => (cudaAddon!.cudaAlloc as unknown as (x: string) => number)('zero'))).toBe('NATIVE_ARGUMENT');
+  const gpu = lc.devices().find((d) => d.id === 'cuda:0')?.available;
+  if (!gpu) {
+    // No usable device: allocation and launches fail with DEVICE_UNAVAILABLE, synchronously.
+    expect(codeOf(() => cudaAddon!.cudaAlloc(0, 1024))).toBe('DEVICE_UNAVAILABLE');
+    expect(codeOf(() => cudaAddon!.cudaUnary(0, 0, 1, 0, 4, 1, 0))).toBe('DEVICE_UNAVAILABLE');
+  } else {
+    // A view past the end of its buffer is refused before anything is queued.
+    const id = cudaAddon!.cudaAlloc(0, 16);
+    expect(codeOf(() => cudaAddon!.cudaUnary(0, 0, id, 0, 5, id, 0))).toBe('NATIVE_ARGUMENT');
+    cudaAddon!.cudaFree(id);
+  }
+});
+
+const gpuPresent = lc.devices().find((d) => d.id === 'cuda:0')?.available === true;
+const onGpu = gpuPresent ? test : test.skip;
+if (!gpuPresent) console.log(`skipping CUDA device tests: ${lc.devices().find((d) => d.kind === 'cuda')?.reason}`);
+
+onGpu('tensors round-trip through cuda:0 and a matmul matches the CPU', async () => {
+  const a = lc.tensor(Float32Array.from({ length: 6 * 5 }, (_, i) => Math.sin(i)), [6, 5]);
+  const b = lc.tensor(Float32Array.from({ length: 5 * 7 }, (_, i) => Math.cos(i)), [5, 7]);
+  const ga = a.to('cuda:0'), gb = b.to('cuda:0');
+  expect(Array.from(await ga.data())).toEqual(Array.from(await a.data()));
+  const want = await lc.matmul(a, b).data();
+  const got = await lc.matmul(ga, gb).data();
+  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(1e-5);
+});

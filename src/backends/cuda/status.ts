@@ -4,12 +4,11 @@ import type { DeviceInfo } from '../backend.js';
 const version = (v: number) => `${Math.floor(v / 1000)}.${(v % 1000) / 10}`;
 
 /**
- * What lc.devices() says about CUDA. This build compiles and links the CUDA runtime (statically)
- * and probes each device with a kernel, but has no CUDA op kernels yet, so CUDA devices are listed
- * as unavailable with the reason, and ops run on the other devices.
+ * What lc.devices() says about CUDA: available when the binary carries the CUDA kernels (a CMake
+ * build with nvcc) and device 0 ran the probe kernel; otherwise unavailable, with the reason.
  */
 export function cudaDeviceInfo(): DeviceInfo {
-  const base = { id: 'cuda:0', kind: 'cuda', name: 'CUDA', available: false } as const;
+  const base = { id: 'cuda:0', kind: 'cuda', name: 'CUDA', available: false };
   if (!native) return { ...base, reason: `the native addon did not load (${nativeStatus.reason})` };
   const info = native.cudaInfo();
   if (!info.compiled) return { ...base, reason: info.reason ?? 'built without CUDA' };
@@ -24,8 +23,7 @@ export function cudaDeviceInfo(): DeviceInfo {
   const d = info.devices[0]!;
   const name = d.name ?? 'CUDA device';
   if (d.error) return { ...base, ...details, name, reason: d.error };
-  return {
-    ...base, ...details, name, memoryBytes: d.memoryBytes, computeCapability: d.computeCapability, devices: info.devices,
-    reason: `${info.devices.length} CUDA device(s) found and probed, but this build has no CUDA op kernels yet: ops run on the other devices`,
-  };
+  const found = { ...base, ...details, name, memoryBytes: d.memoryBytes, computeCapability: d.computeCapability, devices: info.devices };
+  if (!native.cudaAlloc) return { ...found, reason: 'this binary has the CUDA runtime but not the CUDA kernels: rebuild with `npm run build:native`' };
+  return { ...found, available: true };
 }
