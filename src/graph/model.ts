@@ -232,7 +232,11 @@ export class Model {
     const shapesFor = (rows: number) => new Map([...feeds].map(([k, t]) => [k, [rows, ...t.shape.slice(1)]]));
     const speed = ids.map((id) => this.splitSpeed.get(id) ?? n / Math.max(1e-9, this.plan(shapesFor(n), id).estimatedSec));
     const total = speed.reduce((a, b) => a + b, 0);
-    const rows = speed.map((s) => Math.floor((n * s) / total));
+    // Shares in units of a sixteenth of the batch: each distinct part size is a plan of its own (and
+    // on a GPU, its own pipelines), and a device worth less than a unit is left out (its part would
+    // cost more in launches and transfers than it saves).
+    const unit = Math.max(1, Math.ceil(n / SPLIT_UNITS));
+    const rows = speed.map((s) => Math.floor((n * s) / total / unit) * unit);
     rows[speed.indexOf(Math.max(...speed))]! += n - rows.reduce((a, b) => a + b, 0);
     const parts = ids.map((id, i) => ({ id, rows: rows[i]! })).filter((p) => p.rows > 0);
     // Splitting pays only when the devices do not slow each other down (a software GPU shares the
@@ -321,6 +325,8 @@ export class Model {
 /** Split runs try splitting again this often after running on one device was found faster. */
 const SPLIT_RECHECK = 16;
 const SPLIT_RECHECK_MAX = 1024;
+/** Batch split granularity: parts are whole sixteenths of the batch. */
+const SPLIT_UNITS = 16;
 
 function ema(before: number | undefined, now: number): number {
   return before === undefined ? now : 0.5 * before + 0.5 * now;

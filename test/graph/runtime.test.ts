@@ -245,6 +245,23 @@ test('split: batch divides the batch by speed, runs the parts concurrently, and 
   }
 });
 
+test('split: a device worth less than a sixteenth of the batch is left out, and parts are whole sixteenths', async () => {
+  const fast = new FakeDevice('fake:10', { flopsPerSec: 1e12 }).register();
+  const slow = new FakeDevice('fake:11', { flopsPerSec: 1e10 }).register();
+  try {
+    const { graph, eager } = smallCnn();
+    const model = await lc.compile(graph, { devices: ['fake:10', 'fake:11'] });
+    const x = input(32);
+    const { y } = await model.run({ x }, { split: 'batch' });
+    await expectNear(y!, eager(x));
+    expect(slow.executed.length).toBe(0);
+    expect(fast.executed.length).toBeGreaterThan(0);
+  } finally {
+    fast.unregister();
+    slow.unregister();
+  }
+});
+
 test('eager ops run through the same device queues', async () => {
   const dev = new FakeDevice('fake:9', { delayMs: 30 }).register();
   try {
