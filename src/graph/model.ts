@@ -162,11 +162,27 @@ export class Model {
     let plan = this.plans.get(key);
     if (!plan) {
       const targets = ids.map((id) => ({ backend: deviceFor(id), profile: this.profiles.get(id)! }));
-      plan = new Plan(key, this.graph, shapes, targets, this.cpu);
+      plan = new Plan(key, this.graph, shapes, targets, this.cpu, ids);
       this.plans.set(key, plan);
       for (const f of plan.fallbacks) this.emit({ kind: 'unsupported', op: f.op, node: f.node, from: ids.join('+') || 'none', to: 'cpu', reason: f.reason });
     }
     if (!only) this.last = plan;
+    return plan;
+  }
+
+  /**
+   * The most recent plan when these inputs have its shapes and its devices are still healthy: the
+   * common case of repeated runs, without building the plan key.
+   */
+  private lastPlanFor(feeds: ReadonlyMap<string, Tensor>): Plan | undefined {
+    const plan = this.last;
+    if (!plan || plan.devices.some((d) => !isHealthy(d)) || this.devices.filter(isHealthy).length !== plan.devices.length) return undefined;
+    for (const [name, t] of feeds) {
+      const i = plan.inputIndex.get(name);
+      if (i === undefined) return undefined;
+      const shape = plan.values[i]!.shape;
+      if (shape.length !== t.shape.length || shape.some((d, k) => d !== t.shape[k])) return undefined;
+    }
     return plan;
   }
 
@@ -185,8 +201,8 @@ export class Model {
       let out: Record<string, Tensor>;
       if (options.split === 'batch') out = await this.runSplit(held, ctx);
       else {
-        const plan = this.plan(new Map([...held].map(([k, t]) => [k, t.shape])));
-        await this.residentsReady(plan);
+        const plan = this.lastPlanFor(held) ?? this.plan(new Map([...held].map(([k, t]) => [k, t.shape])));
+        if (!plan.constantsReady) await this.residentsReady(plan);
         out = await this.execute(plan, held, ctx);
       }
       this.lastRecords = ctx.lazyRecords && records.length === 0 ? ctx.lazyRecords : records;

@@ -52,7 +52,16 @@ export class Plan {
   private constantsResident = false;
   private uploading: Promise<void> | undefined;
 
-  constructor(readonly key: string, graph: FusedGraph, inputShapes: ReadonlyMap<string, readonly number[]>, targets: readonly Target[], cpu: Target) {
+  /** True once every constant is resident on its device. */
+  get constantsReady(): boolean {
+    return this.constantsResident;
+  }
+
+  /**
+   * @param devices the healthy devices placement chose from (the plan's identity, beside the input shapes)
+   */
+  constructor(readonly key: string, graph: FusedGraph, inputShapes: ReadonlyMap<string, readonly number[]>, targets: readonly Target[], cpu: Target,
+    readonly devices: readonly string[] = targets.map((t) => t.backend.id)) {
     // Shapes of inputs and constants; the rest is inferred node by node during placement.
     const states = new Map<number, ValueState>();
     for (const [name, v] of graph.inputs) {
