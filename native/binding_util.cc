@@ -68,6 +68,17 @@ bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return info[i].As<Napi::Boolean>().Value();
 }
 
+void settle_deferred(Napi::Env env, Napi::Promise::Deferred& deferred, const std::string& error,
+                     const std::string& code) {
+  if (error.empty()) {
+    deferred.Resolve(env.Undefined());
+    return;
+  }
+  Napi::Error err = Napi::Error::New(env, error);
+  err.Set("code", Napi::String::New(env, code));
+  deferred.Reject(err.Value());
+}
+
 RunMode arg_mode(const Napi::CallbackInfo& info, size_t i) {
   RunMode mode;
   if (i < info.Length() && info[i].IsBoolean()) {
@@ -182,13 +193,7 @@ struct Job {
 };
 
 void complete_on_js_thread(Napi::Env env, Napi::Function, Job* job) {
-  if (job->error.empty()) {
-    job->deferred.Resolve(env.Undefined());
-  } else {
-    Napi::Error err = Napi::Error::New(env, job->error);
-    err.Set("code", Napi::String::New(env, job->code));
-    job->deferred.Reject(err.Value());
-  }
+  settle_deferred(env, job->deferred, job->error, job->code);
   EnvState* state = job->state;
   delete job;  // releases the kept references, on the JS thread
   if (--state->pending == 0) state->tsfn.Unref(env);  // idle: do not keep the process alive

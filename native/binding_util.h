@@ -75,6 +75,10 @@ RunMode arg_mode(const Napi::CallbackInfo& info, size_t i);
 Napi::Value schedule(const Napi::CallbackInfo& info, RunMode mode, std::vector<size_t> keep_args,
                      std::function<void()> work);
 
+// Resolves `deferred` (error empty) or rejects it with an Error whose code is `code`. JS thread only.
+void settle_deferred(Napi::Env env, Napi::Promise::Deferred& deferred, const std::string& error,
+                     const std::string& code);
+
 template <typename T>
 T* ptr(const ArrayArg& a, int64_t offset = 0) {
   return a.present ? static_cast<T*>(a.data) + offset : nullptr;

@@ -43,13 +43,7 @@ EnvTsfn* env_tsfn(Napi::Env env) {
 }
 
 void settle_on_js_thread(Napi::Env env, Napi::Function, Settle* s) {
-  if (s->error.empty()) {
-    s->deferred.Resolve(env.Undefined());
-  } else {
-    Napi::Error err = Napi::Error::New(env, s->error);
-    err.Set("code", Napi::String::New(env, s->code));
-    s->deferred.Reject(err.Value());
-  }
+  settle_deferred(env, s->deferred, s->error, s->code);
   EnvTsfn* e = s->env;
   delete s;
   if (--e->pending == 0) e->tsfn.Unref(env);

@@ -1,22 +1,21 @@
 // A tensor's memory on a CUDA device: a native buffer id from the device's caching allocator.
+import { HeldStorage } from '../heldStorage.js';
 import { bytesPerElement, type DType } from '../../dtype.js';
 import { LeptonError } from '../../errors.js';
 import type { CudaAddon } from '../../native.js';
 import type { Storage } from '../../storage.js';
 import { asCudaError } from './errors.js';
 
-export class CudaStorage implements Storage {
+export class CudaStorage extends HeldStorage implements Storage {
   readonly device: string;
   ready: Promise<void> = Promise.resolve();
   error?: LeptonError;
   /** The native buffer id (allocated at construction, so out-of-memory shows at the op that asked). */
   readonly id: number;
-  /** Transfers and kernels that still use the buffer: release waits for them. */
-  private busy = 0;
-  private released = false;
   private freed = false;
 
   constructor(private readonly addon: CudaAddon, readonly index: number, readonly dtype: DType, readonly length: number) {
+    super();
     this.device = `cuda:${index}`;
     try {
       this.id = addon.cudaAlloc(index, Math.max(1, length * bytesPerElement(dtype)));
@@ -35,21 +34,7 @@ export class CudaStorage implements Storage {
     return this.id;
   }
 
-  hold(): void {
-    this.busy++;
-  }
-
-  unhold(): void {
-    if (--this.busy === 0 && this.released) this.free();
-  }
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    if (this.busy === 0) this.free();
-  }
-
-  private free(): void {
+  protected free(): void {
     if (this.freed) return;
     this.freed = true;
     // The allocator reuses the block only after work already queued on the GPU has finished.

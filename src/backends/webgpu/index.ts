@@ -2,6 +2,7 @@
 // The WebGPU device: WGSL kernels through Dawn's node bindings (npm `webgpu`) or navigator.gpu.
 // Discovery (adapter only) runs at import; the GPUDevice is created on first use (allocation is
 // lazy: a tensor's buffer is made when a kernel or upload first needs it).
+import { HeldStorage } from '../heldStorage.js';
 import { arrayCtor, bytesPerElement, type DType, type TypedArray } from '../../dtype.js';
 import { LeptonError } from '../../errors.js';
 import type { OpDef, OpInfo } from '../../ops/op.js';
@@ -15,18 +16,16 @@ import { webgpuKernels } from './kernels/index.js';
 import { GpuRuntime, type Dispatch, type GpuBuffer, type Program } from './runtime.js';
 
 /** A tensor's memory on the device. The buffer is created on first use and pooled on release. */
-export class GpuStorage implements Storage {
+export class GpuStorage extends HeldStorage implements Storage {
   readonly device: string;
   readonly dtype: DType;
   readonly length: number;
   ready: Promise<void> = Promise.resolve();
   error?: LeptonError;
   private buf: GpuBuffer | undefined;
-  /** Kernels that captured this buffer and have not encoded yet: release waits for them. */
-  private busy = 0;
-  private released = false;
 
   constructor(private readonly backend: WebGpuBackend, dtype: DType, length: number) {
+    super();
     this.device = backend.id;
     this.dtype = dtype;
     this.length = length;
@@ -50,21 +49,7 @@ export class GpuStorage implements Storage {
     return this.buf;
   }
 
-  hold(): void {
-    this.busy++;
-  }
-
-  unhold(): void {
-    if (--this.busy === 0 && this.released) this.free();
-  }
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    if (this.busy === 0) this.free();
-  }
-
-  private free(): void {
+  protected free(): void {
     const b = this.buf;
     this.buf = undefined;
     this.backend.live.delete(this);
