@@ -1,9 +1,10 @@
 // Convolution of many small images (a few output pixels each, e.g. a CNN's last 5x5 layer) as one
-// GEMM per block of images: the column matrix of several images side by side (K x images*P) is
-// gathered straight into the 16-column panels of the packed GEMM (through a K x P table of input
-// offsets computed once per call), multiplied by the packed weights with the 6x16 micro-kernel
-// (conv2d_avx2.cc), and the M x images*P product is copied out per image. Per image, P is too
-// small to fill the micro-kernel's 16 columns, and im2col row by row costs more than the product.
+// GEMM per block of images: the column matrix of 16 images at a time is gathered straight into the
+// 16-column panels of the packed GEMM, one panel per output pixel (lane l = image l), with AVX2
+// gathers through a K x P table of input offsets computed once per call; it is multiplied by the
+// packed weights with the 6x16 micro-kernel (conv2d_avx2.cc) and the product is scattered back
+// per image. Per image, P is too small to fill the micro-kernel's 16 columns, and im2col row by
+// row costs more than the product.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -19,6 +20,9 @@ namespace conv_detail {
 void conv_pack_a_avx2(const float* wg, int64_t Mg, int64_t K, float* ap);
 void conv_gemm_packed_avx2(int64_t Mg, int64_t nc, int64_t K, const float* ap, const float* bp,
                            float* C, int64_t ldc, const float* bias, int relu);
+// conv2d_batched_avx2.cc
+void batched_gather_panel_avx2(const float* base, int64_t img_stride, int lanes, const int32_t* tap, int64_t P,
+                               int64_t K, float* dst);
 
 namespace {
 
@@ -33,7 +37,9 @@ bool conv_batched_applicable(const Conv2dParams& p) {
   const int64_t P = p.OH * p.OW, K = p.C * p.KH * p.KW;
   // Few pixels per image (under one 16-column panel), enough images to fill panels, and a column
   // block of at least one panel that fits the workspace bound.
-  return P < kNR && p.N * P >= 4 * kNR && K * kNR <= kMaxPanelFloats;
+  // (Gather offsets are int32: 16 images' inputs must span fewer than 2^31 floats.)
+  return P < kNR && p.N * P >= 4 * kNR && K * kNR <= kMaxPanelFloats &&
+         p.C * p.H * p.W * kNR < (int64_t(1) << 31);
 }
 
 void conv_batched(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
@@ -53,40 +59,41 @@ void conv_batched(const Conv2dParams& p, const float* x, const float* w, const f
   std::vector<float> apack(size_t(Mpad * K));
   conv_pack_a_avx2(w, M, K, apack.data());
 
+  // Blocks of groups of 16 images (one panel per output pixel and group); two blocks per thread.
   const int64_t threads = parallel_thread_count();
-  int64_t per = std::max<int64_t>(1, std::min(kTargetCols, kMaxPanelFloats / K) / P);  // images per block
-  per = std::min(per, std::max<int64_t>(1, (p.N + 2 * threads - 1) / (2 * threads)));   // >= 2 blocks per thread
-  const int64_t blocks = (p.N + per - 1) / per;
+  const int64_t groups = (p.N + kNR - 1) / kNR;
+  int64_t per = std::max<int64_t>(1, std::min(kTargetCols, kMaxPanelFloats / K) / (P * kNR));  // groups per block
+  per = std::min(per, std::max<int64_t>(1, (groups + 2 * threads - 1) / (2 * threads)));
+  const int64_t blocks = (groups + per - 1) / per;
   const int relu = p.activation == Activation::relu ? 1 : 0;
+  const int64_t CHW = p.C * HW;
   parallel_for(blocks, [&](int64_t b) {
-    const int64_t n0 = b * per, ni = std::min(per, p.N - n0), nc = ni * P;
-    const int64_t npan = (nc + kNR - 1) / kNR;
+    const int64_t g0 = b * per, gn = std::min(per, groups - g0);
+    const int64_t npan = gn * P, nc = npan * kNR;
     thread_local std::vector<float> ws;
-    const size_t need = size_t(npan * kNR * K + M * nc);
+    const size_t need = size_t(nc * K + M * nc);
     if (ws.size() < need) ws.resize(need);
     float* bp = ws.data();
-    float* out = bp + npan * kNR * K;
-    for (int64_t jp = 0; jp < npan; ++jp) {
-      // Where each of the panel's 16 columns reads from: its image and its pixel (none past nc).
-      const float* src[kNR];
-      int64_t pix[kNR];
-      for (int64_t l = 0; l < kNR; ++l) {
-        const int64_t j = jp * kNR + l;
-        src[l] = j < nc ? x + (n0 + j / P) * p.C * HW : nullptr;
-        pix[l] = j < nc ? j % P : 0;
-      }
-      float* d = bp + jp * K * kNR;
-      for (int64_t k = 0; k < K; ++k, d += kNR) {
-        const int32_t* tk = tab.data() + k * P;
-        for (int64_t l = 0; l < kNR; ++l) {
-          const int32_t o = tk[pix[l]];
-          d[l] = (src[l] && o >= 0) ? src[l][o] : 0.f;
+    float* out = bp + nc * K;
+    for (int64_t g = 0; g < gn; ++g) {
+      const int64_t n0 = (g0 + g) * kNR;
+      const int lanes = int(std::min<int64_t>(kNR, p.N - n0));
+      for (int64_t j = 0; j < P; ++j)
+        batched_gather_panel_avx2(x + n0 * CHW, CHW, lanes, tab.data() + j, P, K, bp + (g * P + j) * K * kNR);
+    }
+    conv_gemm_packed_avx2(M, nc, K, apack.data(), bp, out, nc, bias, relu);
+    // out[m][(g*P + j)*16 + l] is image (g0 + g)*16 + l, channel m, pixel j.
+    for (int64_t g = 0; g < gn; ++g) {
+      const int64_t n0 = (g0 + g) * kNR;
+      const int64_t lanes = std::min<int64_t>(kNR, p.N - n0);
+      for (int64_t l = 0; l < lanes; ++l) {
+        float* yn = y + (n0 + l) * M * P;
+        for (int64_t m = 0; m < M; ++m) {
+          const float* o = out + m * nc + g * P * kNR + l;
+          for (int64_t j = 0; j < P; ++j) yn[m * P + j] = o[j * kNR];
         }
       }
     }
-    conv_gemm_packed_avx2(M, nc, K, apack.data(), bp, out, nc, bias, relu);
-    for (int64_t i = 0; i < ni; ++i)
-      for (int64_t m = 0; m < M; ++m) std::memcpy(y + ((n0 + i) * M + m) * P, out + m * nc + i * P, sizeof(float) * P);
   });
 }
 
