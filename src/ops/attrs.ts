@@ -77,6 +77,18 @@ export function activation(op: string, value: unknown): FusedActivation {
   return oneOf(op, 'activation', value, ['none', 'relu'] as const, 'none');
 }
 
+/**
+ * matmul/gemm arithmetic for float32: 'highest' (fp32 products and sums, the default) or 'tf32'
+ * (tensor cores may round inputs to 10 mantissa bits, sums stay fp32). Devices without a TF32
+ * path compute 'tf32' in fp32.
+ */
+export type Precision = 'highest' | 'tf32';
+
+/** The precision asked for, or undefined (the device's default: 'highest' except where configured). */
+export function precision(op: string, value: unknown): Precision | undefined {
+  return value === undefined ? undefined : oneOf(op, 'precision', value, ['highest', 'tf32'] as const, 'highest');
+}
+
 export function applyActivation(a: FusedActivation, v: number): number {
   return a === 'relu' ? (v > 0 ? v : 0) : v;
 }

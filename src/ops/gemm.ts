@@ -1,7 +1,7 @@
 import { elementWriter, type DType } from '../dtype.js';
 import { fail, show } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
-import { activation, boolean, knownKeys, number, requireInput, requireNumeric, requireRank, requireSameDType, type FusedActivation } from './attrs.js';
+import { activation, boolean, precision, knownKeys, number, requireInput, requireNumeric, requireRank, requireSameDType, type FusedActivation, type Precision } from './attrs.js';
 import { defineOp, offsetOf, outputOf, rawReader, type OpInfo } from './op.js';
 
 export interface GemmAttrs {
@@ -10,6 +10,8 @@ export interface GemmAttrs {
   alpha?: number;
   beta?: number;
   activation?: FusedActivation;
+  /** float32 arithmetic: 'highest' (default) or 'tf32' (TF32 tensor cores where a device has them). */
+  precision?: Precision;
   device?: string;
 }
 
@@ -24,13 +26,15 @@ export interface GemmInfo extends OpInfo {
   readonly hasC: boolean;
   readonly dtype: DType;
   readonly activation: FusedActivation;
+  /** As asked (undefined: the device's default). */
+  readonly precision: Precision | undefined;
 }
 
 /** ONNX Gemm: Y = alpha * op(A) * op(B) + beta * C, C unidirectionally broadcast to [M, N]. */
 export const gemm = defineOp<GemmAttrs, GemmInfo>({
   name: 'gemm',
   infer(inputs, attrs) {
-    knownKeys('gemm', attrs, ['transA', 'transB', 'alpha', 'beta', 'activation', 'device']);
+    knownKeys('gemm', attrs, ['precision', 'transA', 'transB', 'alpha', 'beta', 'activation', 'device']);
     const a = requireInput('gemm', 'a', inputs[0]);
     const b = requireInput('gemm', 'b', inputs[1]);
     const c = inputs[2];
@@ -52,7 +56,7 @@ export const gemm = defineOp<GemmAttrs, GemmInfo>({
     return Object.freeze({
       outputs: outputOf([M, N], a.dtype), M, N, K, transA, transB,
       alpha: number('gemm', 'alpha', attrs?.alpha, 1), beta: number('gemm', 'beta', attrs?.beta, 1),
-      hasC: c !== undefined, dtype: a.dtype, activation: activation('gemm', attrs?.activation),
+      hasC: c !== undefined, dtype: a.dtype, activation: activation('gemm', attrs?.activation), precision: precision('gemm', attrs?.precision),
     });
   },
   cost({ M, N, K }) {

@@ -1,13 +1,15 @@
 import type { DType } from '../dtype.js';
 import { fail, show } from '../errors.js';
 import { broadcastShapes, sizeOf } from '../shape.js';
-import { activation, knownKeys, requireInput, requireNumeric, requireSameDType, type FusedActivation } from './attrs.js';
+import { activation, precision, knownKeys, requireInput, requireNumeric, requireSameDType, type FusedActivation, type Precision } from './attrs.js';
 import { defineOp, offsetOf, outputOf, rawReader, type OpInfo } from './op.js';
 import { elementWriter } from '../dtype.js';
 
 export interface MatmulAttrs {
   /** Internal: set by the graph's fusion pass. */
   activation?: FusedActivation;
+  /** float32 arithmetic: 'highest' (default) or 'tf32' (TF32 tensor cores where a device has them). */
+  precision?: Precision;
   device?: string;
 }
 
@@ -22,13 +24,15 @@ export interface MatmulInfo extends OpInfo {
   readonly bPromoted: boolean;
   readonly dtype: DType;
   readonly activation: FusedActivation;
+  /** As asked (undefined: the device's default). */
+  readonly precision: Precision | undefined;
 }
 
 /** numpy matmul: batched, batch dims broadcast, 1-D operands promoted and the added dim removed. */
 export const matmul = defineOp<MatmulAttrs, MatmulInfo>({
   name: 'matmul',
   infer(inputs, attrs) {
-    knownKeys('matmul', attrs, ['activation', 'device']);
+    knownKeys('matmul', attrs, ['precision', 'activation', 'device']);
     const a = requireInput('matmul', 'a', inputs[0]);
     const b = requireInput('matmul', 'b', inputs[1]);
     requireNumeric('matmul', 'a', a);
@@ -49,7 +53,7 @@ export const matmul = defineOp<MatmulAttrs, MatmulInfo>({
     const out = [...batch, ...(aPromoted ? [] : [M]), ...(bPromoted ? [] : [N])];
     return Object.freeze({
       outputs: outputOf(out, a.dtype), M, N, K, batch: Object.freeze(batch), aPromoted, bPromoted, dtype: a.dtype,
-      activation: activation('matmul', attrs?.activation),
+      activation: activation('matmul', attrs?.activation), precision: precision('matmul', attrs?.precision),
     });
   },
   cost(info) {

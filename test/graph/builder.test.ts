@@ -75,3 +75,16 @@ test('compile skips known but unavailable devices with their reason, and refuses
   }
   await expect(lc.compile(g, { devices: ['tpu'] })).rejects.toThrow(/devices must name known devices or kinds.*"tpu"/);
 });
+
+test('matmul + bias add fuses into a gemm that keeps the precision asked for', async () => {
+  const g = new lc.Graph();
+  const x = g.input('x', [2, 3]);
+  const w = g.constant(lc.tensor(new Float32Array(12).fill(0.5), [3, 4]));
+  g.output('y', g.add(g.matmul(x, w, { precision: 'tf32' }), g.constant(lc.tensor([1, 2, 3, 4]))));
+  const model = await lc.compile(g, { devices: ['cpu'] });
+  expect(model.placement.map((p) => p.op)).toEqual(['gemm']);
+  const plan = (model as unknown as { last: { steps: { node?: { attrs: Record<string, unknown> } }[] } }).last;
+  expect(plan.steps[0]!.node!.attrs.precision).toBe('tf32');
+  const { y } = await model.run({ x: lc.tensor(new Float32Array(6).fill(1), [2, 3]) });
+  expect(Array.from(await y!.data())).toEqual([2.5, 3.5, 4.5, 5.5, 2.5, 3.5, 4.5, 5.5]);
+});

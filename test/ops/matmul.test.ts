@@ -65,6 +65,19 @@ describe.each(devices)('matmul on %s', (device) => {
     const { outputs } = referenceOutputs(matmul, [ah, bh], { activation: 'relu' });
     expectClose(y, outputs[0]! as Float64Array, tolFor(11));
   });
+
+  // precision 'tf32' lets a device round inputs to 10 mantissa bits (relative error per product
+  // <= 2^-10, sums in fp32): |error| <= K * 2^-10 for inputs in [-1, 1]; 'highest' is plain fp32.
+  test('precision: highest and tf32', async () => {
+    const ah = input([33, 300], 5), bh = input([300, 20], 6);
+    const { outputs } = referenceOutputs(matmul, [ah, bh], {});
+    for (const precision of ['highest', 'tf32'] as const) {
+      const y = await lc.matmul(ah.to(device), bh.to(device), { precision }).data();
+      expectClose(y, outputs[0]! as Float64Array, precision === 'tf32' ? { atol: 300 * 2 ** -10, rtol: 0 } : tolFor(300), precision);
+      const g = await lc.gemm(ah.to(device), bh.to(device), null, { precision }).data();
+      expectClose(g, outputs[0]! as Float64Array, precision === 'tf32' ? { atol: 300 * 2 ** -10, rtol: 0 } : tolFor(300), `gemm ${precision}`);
+    }
+  });
 });
 
 describe.each(devices)('gemm on %s', (device) => {
@@ -106,6 +119,8 @@ describe('matmul/gemm validation', () => {
     expect(() => lc.gemm(a, b, lc.tensor(new Float32Array(3), [3]))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
     expect(() => lc.gemm(a, b, null, { transA: 'yes' as unknown as boolean })).toThrow(expect.objectContaining({ code: 'BAD_ATTRIBUTE' }));
     expect(() => lc.gemm(a, b, null, { tranzA: true } as never)).toThrow(expect.objectContaining({ code: 'BAD_ATTRIBUTE' }));
+    expect(() => lc.gemm(a, b, null, { precision: 'fp8' as never })).toThrow(expect.objectContaining({ code: 'BAD_ATTRIBUTE', message: expect.stringContaining('precision') }));
+    expect(() => lc.matmul(a, b, { precision: 'bf16' as never })).toThrow(expect.objectContaining({ code: 'BAD_ATTRIBUTE' }));
   });
   test('float64 and int32 matmul run on the reference path', async () => {
     const y = await lc.matmul(lc.tensor([[1, 2], [3, 4]], undefined, { dtype: 'int32' }), lc.tensor([[5, 6], [7, 8]], undefined, { dtype: 'int32' })).data<Int32Array>();

@@ -87,7 +87,7 @@ export async function fuse(g: GraphIR): Promise<FusedGraph> {
           } else if ((p.op.name === 'matmul' || (p.op === gemm && !p.inputs[2] && (p.attrs.beta ?? 1) === 1)) && out.length === 2 &&
             p.inputs[0]!.shape.length === 2 && p.inputs[1]!.shape.length === 2 && c.shape.length <= 2 && c.shape.slice(0, -1).every((d) => d === 1) &&
             (c.shape.length === 0 || c.shape[c.shape.length - 1] === out[1] || c.shape[c.shape.length - 1] === 1)) {
-            replace(n, p, { op: gemm, inputs: [p.inputs[0], p.inputs[1], c], attrs: p.op === gemm ? p.attrs : {}, device: p.device });
+            replace(n, p, { op: gemm, inputs: [p.inputs[0], p.inputs[1], c], attrs: p.op === gemm ? p.attrs : pick(p.attrs, ['precision']), device: p.device });
           } else continue;
           changed = true;
           break;
@@ -106,6 +106,11 @@ export async function fuse(g: GraphIR): Promise<FusedGraph> {
     }
   }
   return { nodes, inputs: g.inputs, outputs: g.outputs };
+}
+
+/** The listed attributes that are set. */
+function pick(attrs: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => attrs[k] !== undefined).map((k) => [k, attrs[k]]));
 }
 
 /** W'[m] = W[m] * s[m], b'[m] = (b[m] - mean[m]) * s[m] + beta[m], with s = scale / sqrt(var + eps). */

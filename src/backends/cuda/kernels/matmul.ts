@@ -1,6 +1,7 @@
 // matmul / gemm on the CUDA GEMM (kernels/cuda/gemm.cu): operands are read through their strides
 // (transposes and broadcast batches need no copy). float32 runs fp32 FMA, or TF32 tensor cores when
-// the backend's precision is 'tf32'; float16 runs fp16 tensor cores with fp32 accumulation.
+// the op's precision (else the backend's default) is 'tf32'; float16 runs fp16 tensor cores with
+// fp32 accumulation.
 import type { GemmInfo } from '../../../ops/gemm.js';
 import type { MatmulInfo } from '../../../ops/matmul.js';
 import type { Tensor, TensorMeta } from '../../../tensor.js';
@@ -16,8 +17,9 @@ function gemmDType(op: string, inputs: readonly (TensorMeta | undefined)[]) {
   return bad ? no(`${op} on cuda needs float32 or float16 inputs, got ${bad.dtype}`) : ok;
 }
 
-function precisionCode(ctx: CudaContext): number {
-  return ctx.precision === 'tf32' ? 1 : 0;
+/** The op's precision when it asks for one, else the backend's default (LEPTON_CUDA_PRECISION). */
+function precisionCode(ctx: CudaContext, info: { precision?: string }): number {
+  return (info.precision ?? ctx.precision) === 'tf32' ? 1 : 0;
 }
 
 /** ints for cudaGemm (see src/native.ts). */
@@ -46,7 +48,7 @@ export const matmulKernel: CudaKernel<MatmulInfo> = {
     const aBatch = batchStrides(a!, info.aPromoted ? 0 : a!.rank - 2, batch);
     const bBatch = batchStrides(b!, info.bPromoted ? 0 : b!.rank - 2, batch);
     const ar = ctx.ref(a!), br = ctx.ref(b!), yr = ctx.ref(y!);
-    const ints = gemmInts(M, N, K, aMat, bMat, ACTIVATION_CODE[info.activation], DTYPE_CODE[info.dtype]!, precisionCode(ctx), batch, aBatch, bBatch);
+    const ints = gemmInts(M, N, K, aMat, bMat, ACTIVATION_CODE[info.activation], DTYPE_CODE[info.dtype]!, precisionCode(ctx, info), batch, aBatch, bBatch);
     await ctx.addon.cudaGemm(ctx.device, ints, 1, 0, ar.id, ar.offset, br.id, br.offset, yr.id, yr.offset, -1, 0, -1, 0);
   },
 };
@@ -60,7 +62,7 @@ export const gemmKernel: CudaKernel<GemmInfo> = {
     const ar = ctx.ref(a!), br = ctx.ref(b!), yr = ctx.ref(y!);
     const act = ACTIVATION_CODE[info.activation];
     const launch = (betaArg: number, colBias: { id: number; offset: number } | undefined) => ctx.addon.cudaGemm(ctx.device,
-      gemmInts(M, N, K, aMat, bMat, act, DTYPE_CODE[info.dtype]!, precisionCode(ctx), [], [], []), alpha, betaArg,
+      gemmInts(M, N, K, aMat, bMat, act, DTYPE_CODE[info.dtype]!, precisionCode(ctx, info), [], [], []), alpha, betaArg,
       ar.id, ar.offset, br.id, br.offset, yr.id, yr.offset, -1, 0, colBias?.id ?? -1, colBias?.offset ?? 0);
     if (!c || beta === 0) return launch(0, undefined);
     // A float32 row-vector C with beta 1 is the epilogue's column bias; otherwise C is broadcast into Y first.
