@@ -20,6 +20,8 @@ override HAS_BIAS: bool = false;
 override ACT: u32 = 0u;
 override KW: u32 = 1u;
 override KHW: u32 = 1u;
+// w is row-major [M][Cg*KH*KW] (the usual weights): A rows are read without decoding k.
+override W_CONTIG: bool = false;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -44,6 +46,11 @@ fn loadW(group: u32, m: u32, k: u32) -> f32 {
 }
 
 fn loadA4(group: u32, m: u32, k: u32) -> vec4f {
+  let K = p.Cg * KHW;
+  if (W_CONTIG && m < p.Mg && k + 3u < K) {
+    let i = p.wOffset + (group * p.Mg + m) * K + k;
+    return vec4f(w[i], w[i + 1u], w[i + 2u], w[i + 3u]);
+  }
   return vec4f(loadW(group, m, k), loadW(group, m, k + 1u), loadW(group, m, k + 2u), loadW(group, m, k + 3u));
 }
 

@@ -113,6 +113,16 @@ describe.each(devices)('conv2d on %s', (device) => {
     for (const [x, w, opts] of shapes) await check(device, { x, w, opts, bias: seed % 2 === 0 }, seed++);
   });
 
+  test('weights given as a non-contiguous view on the device', async () => {
+    const stored = lc.tensor(randomArray(3 * 3 * 4 * 5, 71), [3, 3, 4, 5]); // [KH, KW, C, M]
+    const w = lc.transpose(stored.to(device), { perm: [3, 2, 0, 1] }); // [M, C, KH, KW], strided
+    expect(w.contiguous).toBe(false);
+    const x = lc.tensor(randomArray(2 * 4 * 8 * 8, 72), [2, 4, 8, 8]);
+    const y = lc.conv2d(x.to(device), w, { pads: [1, 1, 1, 1] });
+    const { outputs } = referenceOutputs(conv2d, [x, lc.transpose(stored, { perm: [3, 2, 0, 1] }), undefined], { pads: [1, 1, 1, 1] });
+    expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(36), 'strided w');
+  });
+
   test('every autoPad with strides and dilations', async () => {
     let seed = 100;
     for (const autoPad of ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as AutoPad[]) {

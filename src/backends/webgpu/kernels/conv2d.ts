@@ -12,15 +12,17 @@ export interface ConvGemmShape {
   readonly KH: number;
   readonly KW: number;
   readonly rows: TileRows;
+  /** w is row-major [M][Cg*KH*KW]. */
+  readonly wContiguous?: boolean;
 }
 
-export function conv2dProgram(depthwise: boolean, hasBias: boolean, act: 'none' | 'relu', shape: ConvGemmShape = { KH: 3, KW: 3, rows: 16 }): Program {
+export function conv2dProgram(depthwise: boolean, hasBias: boolean, act: 'none' | 'relu', shape: ConvGemmShape = { KH: 3, KW: 3, rows: 16, wContiguous: true }): Program {
   const constants = { HAS_BIAS: hasBias ? 1 : 0, ACT: ACT[act] };
   return depthwise
     ? { name: 'conv2d_f32_depthwise', files: ['conv2d_depthwise'], constants, bindings: ['read', 'read', 'read', 'write'] }
     : {
       name: `conv2d_f32_implicit_gemm_r${shape.rows}`, files: ['gemm_tile', 'conv2d'], placeholders: tilePlaceholders(shape.rows),
-      constants: { ...constants, KW: shape.KW, KHW: shape.KH * shape.KW }, bindings: ['read', 'read', 'read', 'write'],
+      constants: { ...constants, KW: shape.KW, KHW: shape.KH * shape.KW, W_CONTIG: shape.wContiguous ? 1 : 0 }, bindings: ['read', 'read', 'read', 'write'],
     };
 }
 
@@ -55,7 +57,9 @@ export const conv2dKernel: GpuKernel<Conv2dInfo> = {
       .u32(info.N, info.C, info.H, info.W, info.M, info.OH, info.OW, info.KH, info.KW, sh, sw, pt, pl, dh, dw, info.groups, Cg, Mg, x.offset, w.offset)
       .u32(b ? b.offset : 0, b ? b.strides[0]! : 0, g.rowPitch);
     const xb = ctx.buffer(x);
-    const shape: ConvGemmShape = { KH: info.KH, KW: info.KW, rows: tileRowsFor(Mg) };
+    const KHW = info.KH * info.KW;
+    const wContiguous = [Cg * KHW, KHW, info.KW, 1].every((s, i) => w.strides[i] === s || w.shape[i] === 1);
+    const shape: ConvGemmShape = { KH: info.KH, KW: info.KW, rows: tileRowsFor(Mg), wContiguous };
     const workgroups: [number, number, number] = depthwise ? g.workgroups : [Math.ceil((info.N * info.OH * info.OW) / TILE_N), Math.ceil(Mg / (4 * shape.rows)), info.groups];
     await ctx.encode([{
       program: conv2dProgram(depthwise, b !== undefined, info.activation, shape),
