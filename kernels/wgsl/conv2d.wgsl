@@ -16,7 +16,7 @@ struct Params {
 }
 
 override HAS_BIAS: bool = false;
-// 0: none, 1: relu.
+// activate()'s code (activation.wgsl): 0 none, 1 relu, 2 gelu, 3 sigmoid.
 override ACT: u32 = 0u;
 override KW: u32 = 1u;
 override KHW: u32 = 1u;
@@ -105,10 +105,7 @@ fn epilogue(oc: u32, value: f32) -> f32 {
   if (HAS_BIAS) {
     v += bias[p.biasOffset + oc * p.biasStride];
   }
-  if (ACT == 1u) {
-    v = select(v, 0.0, v < 0.0);
-  }
-  return v;
+  return activate(ACT, v);
 }
 
 // Output channel m of the group at pixels col..col+3 (which may run into the next image).

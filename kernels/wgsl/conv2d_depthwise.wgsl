@@ -52,8 +52,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (HAS_BIAS) {
     acc += bias[p.biasOffset + m * p.biasStride];
   }
-  if (ACT == 1u) {
-    acc = select(acc, 0.0, acc < 0.0);
-  }
-  y[i] = acc;
+  y[i] = activate(ACT, acc);
 }

@@ -1,5 +1,6 @@
 // Unary elementwise ops and clip: input read through strides (rank <= 8), output row-major.
 // OP is the UnaryOp code of src/ops/unary.ts (gelu 3 exact, 4 tanh approximation); 12 is clip.
+// erf32 comes from activation.wgsl.
 struct Params {
   shape: array<vec4u, 2>,
   strides: array<vec4u, 2>,
@@ -20,19 +21,6 @@ override CONTIGUOUS: bool = false;
 
 fn isNan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
-// erf: Taylor series near 0 (relative accuracy), Abramowitz-Stegun 7.1.26 beyond (|error| < 1.5e-7).
-fn erf32(v: f32) -> f32 {
-  let t = abs(v);
-  if (t < 0.5) {
-    let s = v * v;
-    return 1.1283791671 * v * (1.0 + s * (-0.3333333333 + s * (0.1 + s * (-0.0238095238 + s * (0.0046296296 - s * 0.0007575758)))));
-  }
-  let k = 1.0 / (1.0 + 0.3275911 * t);
-  let poly = k * (0.254829592 + k * (-0.284496736 + k * (1.421413741 + k * (-1.453152027 + k * 1.061405429))));
-  let r = 1.0 - poly * exp(-t * t);
-  return select(r, -r, v < 0.0);
 }
 
 fn tanh32(v: f32) -> f32 {

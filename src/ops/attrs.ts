@@ -89,6 +89,13 @@ export function precision(op: string, value: unknown): Precision | undefined {
   return value === undefined ? undefined : oneOf(op, 'precision', value, ['highest', 'tf32'] as const, 'highest');
 }
 
+/** Activations conv2d fuses into its epilogue: relu, and gelu (exact) and sigmoid as well. */
+export type ConvActivation = FusedActivation | 'gelu' | 'sigmoid';
+
+export function convActivation(op: string, value: unknown): ConvActivation {
+  return oneOf(op, 'activation', value, ['none', 'relu', 'gelu', 'sigmoid'] as const, 'none');
+}
+
 export function applyActivation(a: FusedActivation, v: number): number {
   return a === 'relu' ? (v > 0 ? v : 0) : v;
 }

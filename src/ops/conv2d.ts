@@ -1,7 +1,8 @@
 import { elementWriter, type DType } from '../dtype.js';
 import { fail, show } from '../errors.js';
-import { activation, integer, intList, knownKeys, requireFloat, requireInput, requireRank, requireSameDType, type FusedActivation } from './attrs.js';
+import { convActivation, integer, intList, knownKeys, requireFloat, requireInput, requireRank, requireSameDType, type ConvActivation } from './attrs.js';
 import { defineOp, outputOf, rawReader, type OpInfo } from './op.js';
+import { UNARY_FNS } from './unary.js';
 import { resolveWindow, type AutoPad, type Window } from './window.js';
 
 export interface Conv2dAttrs {
@@ -13,7 +14,8 @@ export interface Conv2dAttrs {
   groups?: number;
   autoPad?: AutoPad;
   kernelShape?: readonly number[];
-  activation?: FusedActivation;
+  /** Fused epilogue (set by the graph's fusion pass): relu, gelu (exact) or sigmoid. */
+  activation?: ConvActivation;
   device?: string;
 }
 
@@ -25,7 +27,7 @@ export interface Conv2dInfo extends OpInfo {
   readonly window: Window;
   readonly hasBias: boolean;
   readonly dtype: DType;
-  readonly activation: FusedActivation;
+  readonly activation: ConvActivation;
 }
 
 /** ONNX Conv in NCHW: x [N,C,H,W], w [M,C/groups,KH,KW], optional bias [M]. */
@@ -60,7 +62,7 @@ export const conv2d = defineOp<Conv2dAttrs, Conv2dInfo>({
     const [OH, OW] = window.outSpatial as [number, number];
     return Object.freeze({
       outputs: outputOf([N, M, OH, OW], x.dtype), N, C, H, W, M, OH, OW, KH, KW, groups, window,
-      hasBias: bias !== undefined, dtype: x.dtype, activation: activation(op, attrs?.activation),
+      hasBias: bias !== undefined, dtype: x.dtype, activation: convActivation(op, attrs?.activation),
     });
   },
   cost(i) {
@@ -97,7 +99,7 @@ export const conv2d = defineOp<Conv2dAttrs, Conv2dInfo>({
                 }
               }
             }
-            if (info.activation === 'relu' && acc < 0) acc = 0;
+            if (info.activation !== 'none') acc = UNARY_FNS[info.activation](acc);
             out[((n * M + m) * OH + oh) * OW + ow] = write(acc);
           }
         }

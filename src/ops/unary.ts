@@ -50,7 +50,8 @@ export function erfc(x: number): number {
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 type Fn = (v: number) => number;
-const FNS: Record<UnaryName, Fn> = {
+/** The float64 reference of each unary op (also used by fused epilogues). */
+export const UNARY_FNS: Readonly<Record<UnaryName, Fn>> = {
   relu: (v) => (v < 0 ? 0 : v),
   sigmoid: (v) => 1 / (1 + Math.exp(-v)),
   tanh: Math.tanh,
@@ -97,7 +98,7 @@ function defineUnary<A extends UnaryAttrs>(name: UnaryName, flopsPerElement: num
         stridedWalk(info.shape, [x!], (i, [ix]) => { out[i] = fn(xd[ix!]!); });
         return;
       }
-      const fn = info.code === 4 ? geluTanh : FNS[name];
+      const fn = info.code === 4 ? geluTanh : UNARY_FNS[name];
       const read = rawReader(x!), store = storeNumber(info.dtype, y!);
       stridedWalk(info.shape, [x!], (i, [ix]) => store(i, fn(read(ix!))));
     },

@@ -88,3 +88,21 @@ test('matmul + bias add fuses into a gemm that keeps the precision asked for', a
   const { y } = await model.run({ x: lc.tensor(new Float32Array(6).fill(1), [2, 3]) });
   expect(Array.from(await y!.data())).toEqual([2.5, 3.5, 4.5, 5.5, 2.5, 3.5, 4.5, 5.5]);
 });
+
+test('gelu and sigmoid after a conv fuse into its epilogue; the result equals the unfused ops', async () => {
+  const w = lc.tensor(Float32Array.from({ length: 4 * 2 * 9 }, (_, i) => Math.sin(i) * 0.5), [4, 2, 3, 3]);
+  const xt = lc.tensor(Float32Array.from({ length: 2 * 2 * 6 * 6 }, (_, i) => Math.cos(i)), [2, 2, 6, 6]);
+  for (const act of ['gelu', 'sigmoid'] as const) {
+    const g = new lc.Graph();
+    const conv = g.conv2d(g.input('x', [2, 2, 6, 6]), g.constant(w), { pads: [1, 1, 1, 1] });
+    g.output('y', act === 'gelu' ? g.gelu(conv) : g.sigmoid(conv));
+    const model = await lc.compile(g, { devices: ['cpu'] });
+    expect(model.placement.map((p) => p.op)).toEqual(['conv2d']);
+    expect(model.placement[0]!.fused.length).toBe(1);
+    const { y } = await model.run({ x: xt });
+    const c = lc.conv2d(xt, w, { pads: [1, 1, 1, 1] });
+    const ref = await (act === 'gelu' ? lc.gelu(c) : lc.sigmoid(c)).data();
+    const got = await y!.data();
+    for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-5);
+  }
+});

@@ -113,6 +113,19 @@ describe.each(devices)('conv2d on %s', (device) => {
     for (const [x, w, opts] of shapes) await check(device, { x, w, opts, bias: seed % 2 === 0 }, seed++);
   });
 
+  // The fused epilogue's activations (set by graph fusion; also accepted as an option): relu in the
+  // kernels' epilogues, gelu (exact) and sigmoid in the epilogue or right after on each device.
+  test('fused activations: relu, gelu, sigmoid, with and without bias, direct and depthwise', async () => {
+    let seed = 700;
+    for (const activation of ['relu', 'gelu', 'sigmoid'] as const) {
+      for (const c of [
+        { x: [2, 3, 9, 9], w: [5, 3, 3, 3], opts: { pads: [1, 1, 1, 1], activation }, bias: true },
+        { x: [1, 16, 12, 12], w: [16, 16, 3, 3], opts: { activation } },
+        { x: [1, 4, 7, 7], w: [8, 1, 3, 3], opts: { groups: 4, activation }, bias: true },
+      ] as Case[]) await check(device, c, seed++);
+    }
+  });
+
   test('weights given as a non-contiguous view on the device', async () => {
     const stored = lc.tensor(randomArray(3 * 3 * 4 * 5, 71), [3, 3, 4, 5]); // [KH, KW, C, M]
     const w = lc.transpose(stored.to(device), { perm: [3, 2, 0, 1] }); // [M, C, KH, KW], strided

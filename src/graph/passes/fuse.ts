@@ -6,6 +6,7 @@
  *      add(matmul(a, b), row constant) (2-D)   -> gemm(a, b, c)
  *      add(gemm(a, b), row constant) (no c, beta 1) -> gemm(a, b, c)
  *   c. relu(conv2d | matmul | gemm)              -> the same op with activation 'relu'
+ *      gelu (exact) or sigmoid of a conv2d        -> conv2d with activation 'gelu' / 'sigmoid'
  */
 import { LeptonError } from '../../errors.js';
 import { conv2d } from '../../ops/conv2d.js';
@@ -94,11 +95,14 @@ export async function fuse(g: GraphIR): Promise<FusedGraph> {
         }
         if (changed) break;
       }
-      // c. relu into its producer
-      if (n.op.name === 'relu') {
+      // c. relu into its producer; gelu and sigmoid into a conv2d
+      const act = n.op.name === 'relu' ? 'relu'
+        : (n.op.name === 'gelu' && (n.attrs.approximate ?? 'none') === 'none') || n.op.name === 'sigmoid' ? n.op.name : undefined;
+      if (act) {
         const p = soleProducer(n.inputs[0]);
-        if (p && ACTIVATED.includes(p.op.name) && samePin(p, n) && (p.attrs.activation ?? 'none') === 'none') {
-          replace(n, p, { op: p.op, inputs: p.inputs, attrs: { ...p.attrs, activation: 'relu' }, device: p.device });
+        const takes = act === 'relu' ? ACTIVATED.includes(p?.op.name ?? '') : p?.op === conv2d;
+        if (p && takes && samePin(p, n) && (p.attrs.activation ?? 'none') === 'none') {
+          replace(n, p, { op: p.op, inputs: p.inputs, attrs: { ...p.attrs, activation: act }, device: p.device });
           changed = true;
           break;
         }

@@ -1,4 +1,5 @@
 import type { Conv2dAttrs, Conv2dInfo } from '../../../ops/conv2d.js';
+import { UNARY_CODE } from '../../../ops/unary.js';
 import { ACTIVATION_CODE, allFloat32, contiguousF32, type CpuKernel } from './kernel.js';
 
 export const conv2dKernel: CpuKernel<Conv2dAttrs, Conv2dInfo> = {
@@ -10,13 +11,16 @@ export const conv2dKernel: CpuKernel<Conv2dAttrs, Conv2dInfo> = {
       win.strides[0]!, win.strides[1]!, win.pads[0]!, win.pads[1]!, win.pads[2]!, win.pads[3]!,
       win.dilations[0]!, win.dilations[1]!, info.groups,
     ];
-    const act = ACTIVATION_CODE[info.activation];
+    // relu rides in the native epilogue; gelu and sigmoid run in place right after.
+    const after = info.activation === 'gelu' || info.activation === 'sigmoid' ? UNARY_CODE[info.activation] : undefined;
+    const act = after === undefined ? ACTIVATION_CODE[info.activation as 'none' | 'relu'] : 0;
     // The kernel reads row-major inputs: views are gathered first (a no-op for the usual case).
     return (async () => {
       const [xs, ws, bs] = await Promise.all([
         contiguousF32(addon, x!, sync), contiguousF32(addon, w!, sync), bias ? contiguousF32(addon, bias, sync) : null,
       ]);
       await addon.conv2d(params, xs, ws, bs, y as Float32Array, act, sync);
+      if (after !== undefined) await addon.unary(after, y as Float32Array, 0, (y as Float32Array).length, y as Float32Array, sync);
     })();
   },
 };

@@ -1,11 +1,13 @@
 // conv2d: implicit GEMM on the shared tile core (conv2d.wgsl), or a direct kernel when each group
 // has one input channel (conv2d_depthwise.wgsl). Bias and activation are fused in the epilogue.
+import type { ConvActivation } from '../../../ops/attrs.js';
 import type { Conv2dInfo } from '../../../ops/conv2d.js';
 import { allFloat32, fitsBinding, grid1d, no, Uniforms, type GpuKernel } from '../kernel.js';
 import type { Program } from '../runtime.js';
 import { TILE_N, tilePlaceholders, tileRowsFor, type TileRows } from './gemmTile.js';
 
-const ACT = { none: 0, relu: 1 } as const;
+/** activate()'s codes (activation.wgsl). */
+const ACT: Record<ConvActivation, number> = { none: 0, relu: 1, gelu: 2, sigmoid: 3 };
 
 /** The implicit GEMM's kernel window (its divisions are by pipeline constants) and tile height (by Mg). */
 export interface ConvGemmShape {
@@ -16,12 +18,12 @@ export interface ConvGemmShape {
   readonly wContiguous?: boolean;
 }
 
-export function conv2dProgram(depthwise: boolean, hasBias: boolean, act: 'none' | 'relu', shape: ConvGemmShape = { KH: 3, KW: 3, rows: 16, wContiguous: true }): Program {
+export function conv2dProgram(depthwise: boolean, hasBias: boolean, act: ConvActivation, shape: ConvGemmShape = { KH: 3, KW: 3, rows: 16, wContiguous: true }): Program {
   const constants = { HAS_BIAS: hasBias ? 1 : 0, ACT: ACT[act] };
   return depthwise
-    ? { name: 'conv2d_f32_depthwise', files: ['conv2d_depthwise'], constants, bindings: ['read', 'read', 'read', 'write'] }
+    ? { name: 'conv2d_f32_depthwise', files: ['activation', 'conv2d_depthwise'], constants, bindings: ['read', 'read', 'read', 'write'] }
     : {
-      name: `conv2d_f32_implicit_gemm_r${shape.rows}`, files: ['gemm_tile', 'conv2d'], placeholders: tilePlaceholders(shape.rows),
+      name: `conv2d_f32_implicit_gemm_r${shape.rows}`, files: ['activation', 'gemm_tile', 'conv2d'], placeholders: tilePlaceholders(shape.rows),
       constants: { ...constants, KW: shape.KW, KHW: shape.KH * shape.KW, W_CONTIG: shape.wContiguous ? 1 : 0 }, bindings: ['read', 'read', 'read', 'write'],
     };
 }

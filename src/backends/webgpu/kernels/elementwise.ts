@@ -10,7 +10,7 @@ const MAX_RANK = 8;
 const CLIP_CODE = 12;
 
 export function unaryProgram(code: number, contiguous: boolean): Program {
-  return { name: 'unary_f32', files: ['unary'], constants: { OP: code, CONTIGUOUS: contiguous ? 1 : 0 }, bindings: ['read', 'write'] };
+  return { name: 'unary_f32', files: ['activation', 'unary'], constants: { OP: code, CONTIGUOUS: contiguous ? 1 : 0 }, bindings: ['read', 'write'] };
 }
 
 export function binaryProgram(code: number, contiguous: boolean): Program {
