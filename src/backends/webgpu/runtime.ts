@@ -2,6 +2,8 @@
 // The WebGPU device's machinery: programs and their pipeline cache, a buffer pool, batched command
 // encoding (many dispatches per submit), uniforms, and mapping WebGPU errors to LeptonError codes.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { LeptonError } from '../../errors.js';
 
 /** A device buffer as tensors' storage holds it: `size` bytes, usable as STORAGE | COPY_SRC | COPY_DST. */
@@ -46,9 +48,9 @@ export const UNIFORM_BYTES = 256;
 const UNIFORM_SLOTS = 256;
 
 // The package's kernels/wgsl folder (src/ and dist/ both sit two levels below the package root);
-// LEPTON_WGSL_DIR overrides it.
+// LEPTON_WGSL_DIR (absolute, or relative to the working directory) overrides it.
 const KERNEL_DIR = process.env.LEPTON_WGSL_DIR
-  ? new URL(`file://${process.env.LEPTON_WGSL_DIR.replace(/\/?$/, '/')}`)
+  ? pathToFileURL(`${resolve(process.env.LEPTON_WGSL_DIR)}/`)
   : new URL('../../../kernels/wgsl/', import.meta.url);
 const sources = new Map<string, string>();
 
