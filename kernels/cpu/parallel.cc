@@ -138,8 +138,8 @@ class ThreadPool {
   std::atomic<int64_t> pending_{0};
   std::atomic<int> active_{0};  // workers inside the current region
   uint64_t generation_ = 0;
-  std::atomic<uint64_t> published_{0};
-  long spin_us_ = 200;  // how long an idle worker spins before sleeping  // generation_, readable without the lock
+  std::atomic<uint64_t> published_{0};  // generation_, readable without the lock
+  long spin_us_ = 200;  // how long an idle worker spins before sleeping (the caller: at most 100)
   bool stopping_ = false;
   static thread_local bool in_region_;
 };
