@@ -13,6 +13,7 @@ import { barChartSvg } from './chart.js';
 import { startNumpy } from './peers/numpy.js';
 import { ortError, ortVersion, timeOrt } from './peers/ort.js';
 import { timeAsync } from './timing.js';
+import { randomData } from './data.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -22,17 +23,6 @@ const { values: args } = parseArgs({
     'no-peers': { type: 'boolean', default: false },
   },
 });
-
-function randomData(shape, seed) {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    out[i] = s / 2147483648 - 1;
-  }
-  return out;
-}
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 

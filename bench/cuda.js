@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import * as lc from '../dist/index.js';
 import { cpuCases } from './cases.js';
 import { timeAsync } from './timing.js';
+import { randomData } from './data.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -41,16 +42,6 @@ const cases = [
   matmul(4096, 'highest'), matmul(4096, 'tf32'), matmul(8192, 'highest'), matmul(8192, 'tf32'),
   { group: 'reduce', name: 'sum 1 GiB', unit: 'GB/s', work: 4 * gib, inputs: { x: [gib] }, run: (l, t) => l.sum(t.x), torch: 'sum 1GiB' },
 ].filter((c) => !args.filter || new RegExp(args.filter, 'i').test(c.name));
-
-function randomData(n, seed) {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    out[i] = s / 2147483648 - 1;
-  }
-  return out;
-}
 
 /** Max |got - want| relative to max |want|. */
 function relError(got, want) {

@@ -13,6 +13,7 @@ import { create, globals } from 'webgpu';
 import { cpuCases } from './cases.js';
 import { barChartSvg } from './chart.js';
 import { singleNodeModel } from './onnx-model.js';
+import { randomData } from './data.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -123,18 +124,6 @@ function ortSession(spec) {
     // Fail instead of silently running unsupported nodes on the CPU EP.
     extra: { session: { disable_cpu_ep_fallback: '1' } },
   });
-}
-
-// --- Data ----------------------------------------------------------------------------------------------------
-function randomData(shape, seed) {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    out[i] = s / 2147483648 - 1;
-  }
-  return out;
 }
 
 /** Permutes a row-major tensor: out axis i is in axis perm[i]. */

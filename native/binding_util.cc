@@ -179,22 +179,17 @@ namespace {
 // spins for a millisecond between jobs, so back-to-back ops skip a futex wake-up; on this VM a
 // woken thread is often placed on its waker's core, which halved the speed of whole kernels.
 // Completion goes back to the JS thread through a thread-safe function per environment.
-struct EnvState {
-  Napi::ThreadSafeFunction tsfn;
-  int64_t pending = 0;  // touched on the JS thread only
-};
-
 struct Job {
   std::function<void()> work;
   Napi::Promise::Deferred deferred;
   std::vector<Napi::Reference<Napi::Value>> kept;
-  EnvState* state;
+  JsCompletions* state;
   std::string error, code;
 };
 
 void complete_on_js_thread(Napi::Env env, Napi::Function, Job* job) {
   settle_deferred(env, job->deferred, job->error, job->code);
-  EnvState* state = job->state;
+  JsCompletions* state = job->state;
   delete job;  // releases the kept references, on the JS thread
   if (--state->pending == 0) state->tsfn.Unref(env);  // idle: do not keep the process alive
 }
@@ -259,13 +254,15 @@ KernelThread& kernel_thread() {
   return *instance;
 }
 
-EnvState* env_state(Napi::Env env) {
+}  // namespace
+
+JsCompletions* js_completions(Napi::Env env) {
   static std::mutex mutex;
-  static std::unordered_map<napi_env, EnvState*> states;
+  static std::unordered_map<napi_env, JsCompletions*> states;
   std::lock_guard<std::mutex> lock(mutex);
-  EnvState*& state = states[env];
+  JsCompletions*& state = states[env];
   if (!state) {
-    state = new EnvState();
+    state = new JsCompletions();
     state->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
                                                 "lepton.kernels", 0, 1);
     state->tsfn.Unref(env);
@@ -275,13 +272,11 @@ EnvState* env_state(Napi::Env env) {
       auto it = states.find(key);
       if (it == states.end()) return;
       it->second->tsfn.Release();
-      states.erase(it);  // the EnvState itself is leaked: a late completion may still name it
+      states.erase(it);  // the JsCompletions itself is leaked: a late completion may still name it
     });
   }
   return state;
 }
-
-}  // namespace
 
 Napi::Value schedule(const Napi::CallbackInfo& info, RunMode mode, std::vector<size_t> keep_args,
                      std::function<void()> work) {
@@ -299,7 +294,7 @@ Napi::Value schedule(const Napi::CallbackInfo& info, RunMode mode, std::vector<s
     return info.Env().Undefined();
   }
   Napi::Env env = info.Env();
-  EnvState* state = env_state(env);
+  JsCompletions* state = js_completions(env);
   auto* job = new Job{std::move(work), Napi::Promise::Deferred::New(env), {}, state, {}, {}};
   for (size_t i : keep_args) {
     if (i < info.Length() && info[i].IsObject()) job->kept.push_back(Napi::Persistent(info[i]));

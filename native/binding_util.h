@@ -75,6 +75,15 @@ RunMode arg_mode(const Napi::CallbackInfo& info, size_t i);
 Napi::Value schedule(const Napi::CallbackInfo& info, RunMode mode, std::vector<size_t> keep_args,
                      std::function<void()> work);
 
+// The thread-safe function that carries completions back to one JS environment's thread, and how
+// many are pending there (JS thread only: it keeps the event loop alive only while work is pending).
+// One per environment, shared by every kind of async work; never freed (a late completion may name it).
+struct JsCompletions {
+  Napi::ThreadSafeFunction tsfn;
+  int64_t pending = 0;
+};
+JsCompletions* js_completions(Napi::Env env);
+
 // Resolves `deferred` (error empty) or rejects it with an Error whose code is `code`. JS thread only.
 void settle_deferred(Napi::Env env, Napi::Promise::Deferred& deferred, const std::string& error,
                      const std::string& code);

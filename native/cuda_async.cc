@@ -2,49 +2,19 @@
 #ifdef LEPTON_WITH_CUDA
 #include "cuda_async.h"
 
-#include <mutex>
-#include <unordered_map>
-
 namespace lepton {
 namespace {
-
-// One thread-safe function per JS environment carries completions back to its thread.
-struct EnvTsfn {
-  Napi::ThreadSafeFunction tsfn;
-  int64_t pending = 0;  // JS thread only: the tsfn keeps the loop alive only while work is pending
-};
 
 struct Settle {
   Napi::Promise::Deferred deferred;
   std::vector<Napi::Reference<Napi::Value>> kept;
-  EnvTsfn* env;
+  JsCompletions* env;
   std::string error, code;
 };
 
-EnvTsfn* env_tsfn(Napi::Env env) {
-  static std::mutex mutex;
-  static std::unordered_map<napi_env, EnvTsfn*> states;
-  std::lock_guard<std::mutex> lock(mutex);
-  EnvTsfn*& s = states[env];
-  if (!s) {
-    s = new EnvTsfn();
-    s->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "lepton.cuda", 0, 1);
-    s->tsfn.Unref(env);
-    napi_env key = env;
-    env.AddCleanupHook([key] {
-      std::lock_guard<std::mutex> lock(mutex);
-      auto it = states.find(key);
-      if (it == states.end()) return;
-      it->second->tsfn.Release();
-      states.erase(it);  // the EnvTsfn is leaked on purpose: a late completion may still name it
-    });
-  }
-  return s;
-}
-
 void settle_on_js_thread(Napi::Env env, Napi::Function, Settle* s) {
   settle_deferred(env, s->deferred, s->error, s->code);
-  EnvTsfn* e = s->env;
+  JsCompletions* e = s->env;
   delete s;
   if (--e->pending == 0) e->tsfn.Unref(env);
 }
@@ -53,7 +23,7 @@ void settle_on_js_thread(Napi::Env env, Napi::Function, Settle* s) {
 
 CudaPromise cuda_promise(const Napi::CallbackInfo& info, const std::vector<size_t>& keep) {
   Napi::Env env = info.Env();
-  EnvTsfn* e = env_tsfn(env);
+  JsCompletions* e = js_completions(env);
   auto* s = new Settle{Napi::Promise::Deferred::New(env), {}, e, {}, {}};
   for (size_t i : keep) {
     if (i < info.Length() && info[i].IsObject()) s->kept.push_back(Napi::Persistent(info[i]));
