@@ -19,10 +19,6 @@ const WG = 256u;
 var<workgroup> bestValue: array<f32, WG>;
 var<workgroup> bestIndex: array<u32, WG>;
 
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
 // Does candidate (v, i) beat (w, j)? An index of 0xffffffff is "nothing yet".
 fn beats(v: f32, i: u32, w: f32, j: u32) -> bool {
   if (j == 0xffffffffu) {

@@ -31,16 +31,6 @@ override POST: u32 = 0u;
 const WG = 256u;
 var<workgroup> part: array<f32, WG>;
 
-// Non-finite constants must be made at run time: WGSL rejects them in constant expressions.
-fn fromBits(bits: u32) -> f32 {
-  var b = bits;
-  return bitcast<f32>(b);
-}
-
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
 fn identity() -> f32 {
   switch (COMBINE) {
     case 1u: { return 1.0; }

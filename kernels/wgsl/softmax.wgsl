@@ -17,16 +17,6 @@ override LOG: bool = false;
 const WG = 256u;
 var<workgroup> part: array<f32, WG>;
 
-// Non-finite constants must be made at run time: WGSL rejects them in constant expressions.
-fn fromBits(bits: u32) -> f32 {
-  var b = bits;
-  return bitcast<f32>(b);
-}
-
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
 fn max32(a: f32, b: f32) -> f32 {
   return select(select(max(a, b), b, isNan(b)), a, isNan(a));
 }

@@ -19,10 +19,6 @@ override CONTIGUOUS: bool = false;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
 fn tanh32(v: f32) -> f32 {
   if (isNan(v)) {
     return v;

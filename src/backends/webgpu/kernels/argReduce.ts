@@ -7,7 +7,7 @@ import type { Program } from '../runtime.js';
 import { gatherDispatch, MAX_GATHER_RANK } from './gather.js';
 
 export function argReduceProgram(isMax: boolean, last: boolean): Program {
-  return { name: 'argReduce_f32', files: ['argReduce'], bindings: ['read', 'write'], constants: { IS_MAX: isMax ? 1 : 0, SELECT_LAST: last ? 1 : 0 } };
+  return { name: 'argReduce_f32', files: ['float_bits', 'argReduce'], bindings: ['read', 'write'], constants: { IS_MAX: isMax ? 1 : 0, SELECT_LAST: last ? 1 : 0 } };
 }
 
 export const argReduceKernel: GpuKernel<ArgReduceInfo> = {

@@ -10,11 +10,11 @@ const MAX_RANK = 8;
 const CLIP_CODE = 12;
 
 export function unaryProgram(code: number, contiguous: boolean): Program {
-  return { name: 'unary_f32', files: ['activation', 'unary'], constants: { OP: code, CONTIGUOUS: contiguous ? 1 : 0 }, bindings: ['read', 'write'] };
+  return { name: 'unary_f32', files: ['float_bits', 'activation', 'unary'], constants: { OP: code, CONTIGUOUS: contiguous ? 1 : 0 }, bindings: ['read', 'write'] };
 }
 
 export function binaryProgram(code: number, contiguous: boolean): Program {
-  return { name: 'binary_f32', files: ['binary'], constants: { OP: code, CONTIGUOUS: contiguous ? 1 : 0 }, bindings: ['read', 'read', 'write'] };
+  return { name: 'binary_f32', files: ['float_bits', 'binary'], constants: { OP: code, CONTIGUOUS: contiguous ? 1 : 0 }, bindings: ['read', 'read', 'write'] };
 }
 
 function plain(t: Tensor, shape: readonly number[]): boolean {

@@ -33,7 +33,7 @@ const STEPS: Record<ReduceKind, Steps> = {
 
 export function reduceProgram(s: Steps, perThread: boolean): Program {
   return {
-    name: 'reduce_f32', files: ['reduce'], bindings: ['read', 'read', 'write'],
+    name: 'reduce_f32', files: ['float_bits', 'reduce'], bindings: ['read', 'read', 'write'],
     constants: { PRE: s.pre, COMBINE: s.combine, POST: s.post, PER_THREAD: perThread ? 1 : 0 },
   };
 }

@@ -5,7 +5,7 @@ import type { Program } from '../runtime.js';
 import { gatherDispatch, MAX_GATHER_RANK } from './gather.js';
 
 export function softmaxProgram(log: boolean): Program {
-  return { name: 'softmax_f32', files: ['softmax'], bindings: ['read', 'write'], constants: { LOG: log ? 1 : 0 } };
+  return { name: 'softmax_f32', files: ['float_bits', 'softmax'], bindings: ['read', 'write'], constants: { LOG: log ? 1 : 0 } };
 }
 
 export const softmaxKernel: GpuKernel<SoftmaxInfo> = {
