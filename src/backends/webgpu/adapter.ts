@@ -99,6 +99,18 @@ function isNullAdapter(adapter: GPUAdapter): boolean {
   return /null/i.test(info?.description ?? '') && !info?.vendor;
 }
 
+/** Optional features lepton's kernels use when the adapter has them. */
+const OPTIONAL_FEATURES = ['shader-f16', 'subgroups'] as const;
+
+/**
+ * The optional features to request: those the adapter has, less any named in
+ * LEPTON_WEBGPU_DISABLE_FEATURES (comma-separated; lets tests run the paths for adapters without them).
+ */
+export function usableFeatures(adapter: GPUAdapter): ReadonlySet<string> {
+  const off = new Set((process.env.LEPTON_WEBGPU_DISABLE_FEATURES ?? '').split(',').map((f) => f.trim()).filter(Boolean));
+  return new Set(OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !off.has(f)));
+}
+
 /** Adapter facts for lc.devices(). */
 export function describeAdapter(adapter: GPUAdapter, backend: string): Record<string, unknown> {
   const info = adapter.info;

@@ -9,7 +9,7 @@ import type { OpDef, OpInfo } from '../../ops/op.js';
 import type { Storage } from '../../storage.js';
 import { gatherHost, type Tensor, type TensorMeta } from '../../tensor.js';
 import type { Backend, DeviceInfo, Support } from '../backend.js';
-import { describeAdapter, sharedDevice, type Discovery } from './adapter.js';
+import { describeAdapter, sharedDevice, usableFeatures, type Discovery } from './adapter.js';
 import type { KernelContext } from './kernel.js';
 import { copyable, gatherDispatch } from './kernels/gather.js';
 import { webgpuKernels } from './kernels/index.js';
@@ -64,8 +64,12 @@ export class WebGpuBackend implements Backend {
   /** Storages holding device memory: a lost device marks them all failed. */
   readonly live = new Set<GpuStorage>();
 
+  /** Optional features (shader-f16, subgroups) the device is created with. */
+  readonly features: ReadonlySet<string>;
+
   constructor(private readonly found: Extract<Discovery, { ok: true }>, index = 0) {
     this.id = `webgpu:${index}`;
+    this.features = usableFeatures(found.adapter);
   }
 
   get adapter(): GPUAdapter {
@@ -79,6 +83,7 @@ export class WebGpuBackend implements Backend {
       ...d, id: this.id, kind: 'webgpu', name: String(d.name), available: !lost,
       ...(lost ? { reason: lost.message } : {}),
       memoryBytes: this.found.adapter.limits.maxBufferSize,
+      usedFeatures: [...this.features],
       ops: Object.keys(webgpuKernels).sort(),
     };
   }
@@ -91,7 +96,7 @@ export class WebGpuBackend implements Backend {
         'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxStorageBuffersPerShaderStage'];
       const requiredLimits: Record<string, number> = {};
       for (const k of want) requiredLimits[k] = adapter.limits[k] as number;
-      const device = await sharedDevice(adapter, () => adapter.requestDevice({ requiredLimits, label: 'lepton-compute' })).catch((err: Error) => {
+      const device = await sharedDevice(adapter, () => adapter.requestDevice({ requiredLimits, requiredFeatures: [...this.features] as GPUFeatureName[], label: 'lepton-compute' })).catch((err: Error) => {
         throw new LeptonError('DEVICE_UNAVAILABLE', `webgpu: requestDevice must succeed, got ${err.message}`);
       });
       this.rt = new GpuRuntime(device);
@@ -114,7 +119,7 @@ export class WebGpuBackend implements Backend {
     const kernel = webgpuKernels[op.name];
     if (!kernel) return { ok: false, reason: `no webgpu kernel for ${op.name}` };
     if (this.rt?.lost) return { ok: false, reason: this.rt.lost.message };
-    return kernel.supports(info, inputs, this.found.adapter.limits);
+    return kernel.supports(info, inputs, this.found.adapter.limits, this.features);
   }
 
   allocate(dtype: DType, length: number): Storage {

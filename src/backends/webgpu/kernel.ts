@@ -10,7 +10,8 @@ import { UNIFORM_BYTES } from './runtime.js';
 
 /** One op's WebGPU kernel. `supports` must accept exactly what `run` handles. */
 export interface GpuKernel<I extends OpInfo = any> {
-  supports(info: I, inputs: readonly (TensorMeta | undefined)[], limits: GPUSupportedLimits): Support;
+  /** `features`: the optional features the device was created with (see usableFeatures). */
+  supports(info: I, inputs: readonly (TensorMeta | undefined)[], limits: GPUSupportedLimits, features: ReadonlySet<string>): Support;
   /** Encodes the op's dispatches; inputs are resident and ready, outputs allocated here. */
   run(ctx: KernelContext, info: I, inputs: readonly (Tensor | undefined)[], outputs: readonly Tensor[], attrs: unknown): Promise<void>;
   /** The programs this kernel may use for typical infos: what warmup compiles. */
