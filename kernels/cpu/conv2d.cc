@@ -125,7 +125,7 @@ void conv_depthwise(const Conv2dParams& p, const float* x, const float* w, const
   const int64_t Mg = p.M / p.groups;  // channel multiplier
   const int64_t HW = p.H * p.W, P = p.OH * p.OW, KK = p.KH * p.KW;
   const int relu = p.activation == Activation::relu ? 1 : 0;
-  const bool avx2 = cpu_isa() == CpuIsa::avx2_fma;
+  const bool avx2 = cpu_has_avx2();
   const int64_t planes = p.N * p.M;
   const int64_t work = std::max<int64_t>(1, P * KK);
   const int64_t grain = std::max<int64_t>(1, 65536 / work);
@@ -447,7 +447,7 @@ void conv2d_f32(const Conv2dParams& p, const float* x, const float* w, const flo
   // decides where it is applicable and measured faster than the packed implicit GEMM).
   if (winograd)
     conv_detail::conv_winograd(q, x, w, bias, y);
-  else if (!pointwise && cpu_isa() == CpuIsa::avx2_fma)
+  else if (!pointwise && cpu_has_avx2())
     conv_detail::conv_general_packed(q, x, w, bias, y);
   else
     conv_detail::conv_general(q, x, w, bias, y);

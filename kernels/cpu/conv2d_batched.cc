@@ -33,7 +33,7 @@ constexpr int64_t kMaxPanelFloats = 256 * 1024;
 }  // namespace
 
 bool conv_batched_applicable(const Conv2dParams& p) {
-  if (cpu_isa() != CpuIsa::avx2_fma || p.groups != 1 || p.N < 2) return false;
+  if (!cpu_has_avx2() || p.groups != 1 || p.N < 2) return false;
   const int64_t P = p.OH * p.OW, K = p.C * p.KH * p.KW;
   // Few pixels per image (under one 16-column panel), enough images to fill panels, and a column
   // block of at least one panel that fits the workspace bound.

@@ -83,7 +83,7 @@ DirectLanes lanes_of(int64_t q0, int64_t Q, int64_t Wp, int64_t OW, int64_t OH) 
 }  // namespace
 
 bool conv_direct_applicable(const Conv2dParams& p) {
-  if (cpu_isa() != CpuIsa::avx2_fma) return false;
+  if (!cpu_has_avx2()) return false;
   if (p.groups != 1 || p.stride_h != 1 || p.stride_w != 1 || p.KH * p.KW == 1) return false;
   if (p.pad_top < 0 || p.pad_left < 0) return false;
   const Geometry g = geometry(p);

@@ -75,7 +75,7 @@ float* wino_workspace(size_t n) {
 
 // True when the Winograd path handles p (geometry and ISA) and is expected to be faster.
 bool conv_winograd_applicable(const Conv2dParams& p) {
-  if (cpu_isa() != CpuIsa::avx2_fma) return false;
+  if (!cpu_has_avx2()) return false;
   if (p.groups != 1 || p.KH != 3 || p.KW != 3) return false;
   if (p.stride_h != 1 || p.stride_w != 1 || p.dilation_h != 1 || p.dilation_w != 1) return false;
   if (p.C < 16 || p.M < 16) return false;

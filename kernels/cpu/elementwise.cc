@@ -45,7 +45,7 @@ const Kernels& kernels() {
   namespace P = elementwise_portable;
   static const Kernels avx2{A::binary, A::unary, A::clip, A::affine, A::softmax_row, A::softmax_cols, A::transpose_4};
   static const Kernels portable{P::binary, P::unary, P::clip, P::affine, P::softmax_row, P::softmax_cols, P::transpose_4};
-  return cpu_isa() == CpuIsa::avx2_fma ? avx2 : portable;
+  return cpu_has_avx2() ? avx2 : portable;
 }
 
 constexpr int64_t kParallelMin = 65536;  // elements below which elementwise work stays serial

@@ -99,7 +99,7 @@ void portable_gemv_dot(int64_t n, int64_t K, const float* X, int64_t xs, const f
 const GemmConfig& config() {
   static const GemmConfig cfg = [] {
     GemmConfig c;
-    if (cpu_isa() == CpuIsa::avx2_fma) {
+    if (cpu_has_avx2()) {
       c.mr = gemm_detail::kAvx2MR;
       c.nr = gemm_detail::kAvx2NR;
       c.mc = 144;

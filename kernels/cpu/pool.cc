@@ -274,7 +274,7 @@ void max_pool2d_f32(const Pool2dParams& p, const float* x, float* y, int64_t* in
   const int64_t planes = p.N * p.C, HW = p.H * p.W, P = p.OH * p.OW;
   if (planes <= 0 || P <= 0) return;
   const Interior in = interior_cols(p);
-  const bool avx2 = cpu_isa() == CpuIsa::avx2_fma;
+  const bool avx2 = cpu_has_avx2();
   // The CNN staple, 2x2 windows at stride 2 without padding: a dedicated plane kernel.
   const bool pairs = avx2 && !indices && p.KH == 2 && p.KW == 2 && p.stride_h == 2 && p.stride_w == 2 &&
                      p.dilation_h == 1 && p.dilation_w == 1 && p.pad_top == 0 && p.pad_left == 0 &&
@@ -297,7 +297,7 @@ void avg_pool2d_f32(const Pool2dParams& p, const float* x, float* y) {
   const int64_t planes = p.N * p.C, HW = p.H * p.W, P = p.OH * p.OW;
   if (planes <= 0 || P <= 0) return;
   const Interior in = interior_cols(p);
-  const bool avx2 = cpu_isa() == CpuIsa::avx2_fma;
+  const bool avx2 = cpu_has_avx2();
   parallel_range(planes, plane_grain(p), [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) avg_plane(p, in, x + t * HW, y + t * P, avx2);
   });

@@ -9,6 +9,7 @@
 namespace lepton {
 
 float probe_fma_loop_avx2(int64_t iterations);
+float probe_fma_loop_avx512(int64_t iterations);
 float probe_read_avx2(const float* x, int64_t n);
 
 namespace {
@@ -46,15 +47,18 @@ std::atomic<float> sink{0};
 }  // namespace
 
 double probe_peak_gflops(double seconds) {
-  const bool avx2 = cpu_isa() == CpuIsa::avx2_fma;
+  const CpuIsa isa = cpu_isa();
   const int threads = parallel_thread_count();
-  // flops per iteration per thread: avx2 = 12 FMAs x 8 lanes x 2; portable = 32 x 2 (scalar-equivalent count).
-  const double flops_per_iter = avx2 ? 12 * 8 * 2 : 32 * 2;
+  // flops per iteration per thread: avx512 = 16 FMAs x 16 lanes x 2, avx2 = 12 x 8 x 2;
+  // portable = 32 x 2 (scalar-equivalent count).
+  const double flops_per_iter = isa == CpuIsa::avx512 ? 16 * 16 * 2 : isa == CpuIsa::avx2_fma ? 12 * 8 * 2 : 32 * 2;
   int64_t iterations = 1 << 20;
   for (;;) {
     const auto t0 = std::chrono::steady_clock::now();
     parallel_for(threads, [&](int64_t) {
-      sink.store(avx2 ? probe_fma_loop_avx2(iterations) : fma_loop_portable(iterations));
+      sink.store(isa == CpuIsa::avx512     ? probe_fma_loop_avx512(iterations)
+                 : isa == CpuIsa::avx2_fma ? probe_fma_loop_avx2(iterations)
+                                           : fma_loop_portable(iterations));
     });
     const double dt = seconds_since(t0);
     if (dt >= seconds || iterations > (int64_t(1) << 40)) return flops_per_iter * iterations * threads / dt / 1e9;
@@ -63,7 +67,7 @@ double probe_peak_gflops(double seconds) {
 }
 
 double probe_read_gbps(const float* x, int64_t n, int passes) {
-  const bool avx2 = cpu_isa() == CpuIsa::avx2_fma;
+  const bool avx2 = cpu_has_avx2();
   const int threads = parallel_thread_count();
   const int64_t chunk = (n + threads - 1) / threads;
   const auto t0 = std::chrono::steady_clock::now();

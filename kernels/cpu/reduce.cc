@@ -48,7 +48,7 @@ const Kernels& kernels() {
                             reduce_avx2::col_ext, reduce_avx2::row_arg, reduce_avx2::col_arg};
   static const Kernels portable{reduce_portable::row_sum, reduce_portable::row_ext, reduce_portable::col_sum,
                                 reduce_portable::col_ext, reduce_portable::row_arg, reduce_portable::col_arg};
-  return cpu_isa() == CpuIsa::avx2_fma ? avx2 : portable;
+  return cpu_has_avx2() ? avx2 : portable;
 }
 
 struct Dim {

@@ -76,7 +76,7 @@ describe('tensor API', () => {
     expect(['native', 'reference']).toContain(cpu.kernels);
     if (cpu.kernels === 'native') {
       expect(['prebuild', 'build']).toContain(cpu.binary);
-      expect(['avx2+fma', 'portable']).toContain(cpu.isa);
+      expect(['avx512', 'avx2+fma', 'portable']).toContain(cpu.isa);
       expect(cpu.threads).toBeGreaterThanOrEqual(1);
     }
     for (const d of lc.devices()) if (!d.available) expect(d.reason).toEqual(expect.any(String));
