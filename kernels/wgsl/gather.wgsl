@@ -1,7 +1,8 @@
 // Copies a strided view into a strided destination (rank <= 8): dst[dstOffset + idx . dstStrides] =
 // src[srcOffset + idx . srcStrides] for every index of `shape`. With row-major dstStrides this is a
 // gather to a contiguous buffer; transpose, non-contiguous reshape and concat are all this copy.
-// Moves 32-bit words, so it serves every 4-byte dtype (8-byte ones as two words).
+// The bindings and copyElement come from gather_word.wgsl (4-byte elements; 8-byte ones as two words)
+// or gather_sub.wgsl (1- and 2-byte elements inside words).
 struct Params {
   shape: array<vec4u, 2>,
   srcStrides: array<vec4<i32>, 2>,
@@ -13,8 +14,6 @@ struct Params {
   rowPitch: u32,
 }
 
-@group(0) @binding(0) var<storage, read> src: array<u32>;
-@group(0) @binding(1) var<storage, read_write> dst: array<u32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
 @compute @workgroup_size(256)
@@ -33,5 +32,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     out += k * p.dstStrides[d / 4][d % 4];
     rem = rem / n;
   }
-  dst[out] = src[at];
+  copyElement(u32(at), u32(out));
 }

@@ -1,5 +1,6 @@
 // Strided copies (kernels/wgsl/gather.wgsl): views made contiguous, transpose, non-contiguous
-// reshape/flatten/squeeze/unsqueeze, and concat.
+// reshape/flatten/squeeze/unsqueeze, and concat. Every dtype: 4- and 8-byte elements move as words,
+// 1- and 2-byte ones (float16, int16, bool, ...) inside words.
 import { bytesPerElement, type DType } from '../../../dtype.js';
 import { LeptonError } from '../../../errors.js';
 import type { ConcatInfo, LayoutInfo } from '../../../ops/layout.js';
@@ -8,7 +9,12 @@ import type { Tensor, TensorMeta } from '../../../tensor.js';
 import { fitsBinding, grid1d, no, Uniforms, type GpuKernel } from '../kernel.js';
 import type { Dispatch, GpuBuffer, Program } from '../runtime.js';
 
-export const gatherProgram: Program = { name: 'gather_u32', files: ['gather'], bindings: ['read', 'write'] };
+export const gatherProgram: Program = { name: 'gather_u32', files: ['gather_word', 'gather'], bindings: ['read', 'write'] };
+
+/** The copy of 1- or 2-byte elements. */
+function subWordProgram(bytes: 1 | 2): Program {
+  return { name: `gather_u${8 * bytes}`, files: ['gather_sub', 'gather'], constants: { BYTES: bytes }, bindings: ['read', 'write'] };
+}
 
 export const MAX_GATHER_RANK = 8;
 
@@ -28,7 +34,9 @@ export function copyDispatch(dtype: DType, src: GpuBuffer, dst: GpuBuffer, shape
   for (const n of s.shape) count *= n;
   const { workgroups, rowPitch } = grid1d(count);
   const u = new Uniforms().vec4u(s.shape, 2, 1).vec4i(s.strides, 2, 0).vec4i(d.strides, 2, 0).u32(s.shape.length, s.offset, d.offset, count, rowPitch);
-  return { program: gatherProgram, buffers: [src, dst], uniforms: u.buffer, workgroups };
+  const bytes = bytesPerElement(dtype);
+  const program = bytes === 1 || bytes === 2 ? subWordProgram(bytes) : gatherProgram;
+  return { program, buffers: [src, dst], uniforms: u.buffer, workgroups };
 }
 
 /** Gathers a strided view of src into a contiguous dst. */
@@ -36,14 +44,13 @@ export function gatherDispatch(src: GpuBuffer, dst: GpuBuffer, shape: readonly n
   return copyDispatch(dtype, src, dst, shape, strides, offset, contiguousStrides(shape), 0);
 }
 
-/** dtypes the word copy moves: 4- and 8-byte ones. */
+/** dtypes the copy moves: 1-, 2-, 4- and 8-byte ones (all of them). */
 export function copyable(dtype: DType): boolean {
-  const b = bytesPerElement(dtype);
-  return b === 4 || b === 8;
+  return [1, 2, 4, 8].includes(bytesPerElement(dtype));
 }
 
 function layoutSupports(op: string, info: LayoutInfo, inputs: readonly (TensorMeta | undefined)[], limits: GPUSupportedLimits) {
-  if (!copyable(info.dtype)) return no(`${op} on webgpu copies 4- and 8-byte dtypes, got ${info.dtype}`);
+  if (!copyable(info.dtype)) return no(`${op} on webgpu copies 1-, 2-, 4- and 8-byte dtypes, got ${info.dtype}`);
   const rank = Math.max(...inputs.map((t) => t?.shape.length ?? 0), info.shape.length) + (bytesPerElement(info.dtype) === 8 ? 1 : 0);
   if (rank > MAX_GATHER_RANK) return no(`${op} on webgpu handles rank <= ${MAX_GATHER_RANK - 1}, got ${rank}`);
   return fitsBinding(op, [...inputs, ...info.outputs], limits);
