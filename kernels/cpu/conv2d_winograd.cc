@@ -32,6 +32,9 @@ void wino_transform_weights_avx2(const float* w, int64_t M, int64_t C, int64_t M
                                  int64_t m1, float* U);
 void wino_gemm_avx2(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const float* V,
                     int64_t Tpad, float* Z, int64_t f0, int64_t f1, int64_t mp0, int64_t mp1);
+// conv2d_winograd_avx512.cc: the same products on 8-row panels.
+void wino_gemm_avx512(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const float* V,
+                      int64_t Tpad, float* Z, int64_t f0, int64_t f1, int64_t mp0, int64_t mp1);
 void wino_output_transform_avx2(const float* Z, int64_t m0, int64_t m1, int64_t Mpad, int64_t Tpad,
                                 int64_t j0, int64_t T, int64_t ntw, int64_t OH, int64_t OW,
                                 const float* bias, int relu, float* yn);
@@ -93,12 +96,16 @@ bool conv_winograd_applicable(const Conv2dParams& p) {
 void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const float* bias,
                    float* y) {
   const int64_t C = p.C, M = p.M, H = p.H, W = p.W, OH = p.OH, OW = p.OW;
-  const int64_t Mpad = (M + 5) / 6 * 6;
+  // The products' micro-kernel: 6-row panels with AVX2, 8-row panels with AVX-512.
+  const bool avx512 = cpu_has_avx512();
+  const int64_t MR = avx512 ? 8 : 6;
+  const auto wino_gemm = avx512 ? wino_gemm_avx512 : wino_gemm_avx2;
+  const int64_t Mpad = (M + MR - 1) / MR * MR;
   const int64_t nth = (OH + 1) / 2, ntw = (OW + 1) / 2, tiles = nth * ntw;
   const int64_t threads = parallel_thread_count();
   const int relu = p.activation == Activation::relu ? 1 : 0;
 
-  // Transformed weights [16][C][Mld] (Mld = Mpad rounded up to 8, so the micro-kernel's 6-row
+  // Transformed weights [16][C][Mld] (Mld = Mpad rounded up to 8, so the micro-kernel's MR-row
   // panels stay inside a row; no zero-fill: every element, zero columns >= M included, is written
   // by wino_transform_weights_avx2, in blocks of 8 output channels).
   const int64_t Mld = (Mpad + 7) / 8 * 8;
@@ -109,7 +116,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
   // Few tiles (deep, small layers, e.g. 14x14): one block per image holding all of its tiles, and
   // two parallel regions per image (few regions matter on a loaded machine, where handing work to
   // a sleeping worker costs a scheduler wake-up): (1) the input transform split by channels;
-  // (2) chunks of output channels (multiples of 24 = lcm of the 6-row panels and the 8-wide weight
+  // (2) chunks of output channels (multiples of 24 = lcm of the 6- or 8-row panels and the 8-wide weight
   // transform), each transforming its weights (first image only), running its 16 GEMMs and its
   // output transform. U is streamed once per image instead of once per tile block.
   // Workspace: 16 * (C + Mpad) * Tpad floats, Tpad <= kFewTiles, shared by the threads.
@@ -134,7 +141,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
       parallel_for(mtasks, [&](int64_t t) {
         const int64_t m0 = t * uchunk * 24, m1 = m0 + uchunk * 24;
         if (n == 0) wino_transform_weights_avx2(w, M, C, Mld, m0, std::min(m1, Mld), U);
-        wino_gemm_avx2(U, Mld, Mpad, C, V, Tpad, Z, 0, 16, m0 / 6, std::min(m1, Mpad) / 6);
+        wino_gemm(U, Mld, Mpad, C, V, Tpad, Z, 0, 16, m0 / MR, std::min(m1, Mpad) / MR);
         wino_output_transform_avx2(Z, m0, std::min(m1, M), Mpad, Tpad, 0, tiles, ntw, OH, OW, bias,
                                    relu, y + n * M * OH * OW);
       });
@@ -184,7 +191,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
       const int64_t j0 = b * T, tb = std::min(T, tiles - j0);
       wino_input_transform_avx2(x + n * C * H * W, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, j0, tb,
                                 Tbpad, 0, V, stage, nullptr, 0);
-      wino_gemm_avx2(U, Mld, Mpad, C, V, Tbpad, Z, 0, 16, 0, Mpad / 6);
+      wino_gemm(U, Mld, Mpad, C, V, Tbpad, Z, 0, 16, 0, Mpad / MR);
       wino_output_transform_avx2(Z, 0, M, Mpad, Tbpad, j0, tb, ntw, OH, OW, bias, relu,
                                  y + n * M * OH * OW);
       return;
@@ -197,7 +204,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
       wino_input_transform_avx2(xn, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, 0, tiles, Tbpad, i * tiles, V,
                                 stage, xpad, Hpad);
     }
-    wino_gemm_avx2(U, Mld, Mpad, C, V, Tbpad, Z, 0, 16, 0, Mpad / 6);
+    wino_gemm(U, Mld, Mpad, C, V, Tbpad, Z, 0, 16, 0, Mpad / MR);
     for (int64_t i = 0; i < ni; ++i)
       wino_output_transform_avx2(Z + i * tiles, 0, M, Mpad, Tbpad, 0, tiles, ntw, OH, OW, bias, relu,
                                  y + (n0 + i) * M * OH * OW);

@@ -1,0 +1,57 @@
+// Winograd F(2x2,3x3) products with AVX-512 (compiled with AVX-512 F/VL/BW/DQ; called only when
+// cpu_has_avx512()). The transforms stay in conv2d_winograd_avx2.cc; layouts are described there,
+// except that output channels come in panels of 8 here (Mpad = M rounded up to 8 = Mld).
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace lepton {
+namespace conv_detail {
+
+namespace {
+
+// C(8 x 16*NV) = A (K rows of 8 output channels, row stride lda) * B (K rows of 16*NV tiles,
+// row stride ldb). 8 x 2 zmm accumulators: two B loads and eight broadcasts per 16 FMAs, so the
+// two FMA pipes, not the load ports, set the pace.
+template <int NV>
+void wino_kernel_8xv(int64_t K, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                     int64_t ldc) {
+  __m512 acc[8][NV];
+  for (auto& row : acc)
+    for (auto& v : row) v = _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    __m512 bv[NV];
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+    for (int r = 0; r < 8; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+    }
+    a += lda;
+    b += ldb;
+  }
+  for (int r = 0; r < 8; ++r)
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
+}
+
+}  // namespace
+
+// Z[f] (Mpad x Tpad) = U[f]^T (Mpad x C, ld Mld) * V[f] (C x Tpad) for frequencies [f0, f1),
+// 8-row panels [mp0, mp1). Tpad is a multiple of 16: 32-column panels, then one of 16 if left.
+void wino_gemm_avx512(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const float* V,
+                      int64_t Tpad, float* Z, int64_t f0, int64_t f1, int64_t mp0, int64_t mp1) {
+  for (int64_t f = f0; f < f1; ++f) {
+    const float* uf = U + f * C * Mld;
+    const float* vf = V + f * C * Tpad;
+    float* zf = Z + f * Mpad * Tpad;
+    int64_t j = 0;
+    for (; j + 32 <= Tpad; j += 32)
+      for (int64_t mp = mp0; mp < mp1; ++mp)
+        wino_kernel_8xv<2>(C, uf + mp * 8, Mld, vf + j, Tpad, zf + mp * 8 * Tpad + j, Tpad);
+    if (j < Tpad)
+      for (int64_t mp = mp0; mp < mp1; ++mp)
+        wino_kernel_8xv<1>(C, uf + mp * 8, Mld, vf + j, Tpad, zf + mp * 8 * Tpad + j, Tpad);
+  }
+}
+
+}  // namespace conv_detail
+}  // namespace lepton
