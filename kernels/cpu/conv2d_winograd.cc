@@ -32,9 +32,13 @@ void wino_transform_weights_avx2(const float* w, int64_t M, int64_t C, int64_t M
                                  int64_t m1, float* U);
 void wino_gemm_avx2(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const float* V,
                     int64_t Tpad, float* Z, int64_t f0, int64_t f1, int64_t mp0, int64_t mp1);
-// conv2d_winograd_avx512.cc: the same products on 8-row panels.
+// conv2d_winograd_avx512.cc: the same products on 8-row panels, the output transform's row tails
+// as masked stores.
 void wino_gemm_avx512(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const float* V,
                       int64_t Tpad, float* Z, int64_t f0, int64_t f1, int64_t mp0, int64_t mp1);
+void wino_output_transform_avx512(const float* Z, int64_t m0, int64_t m1, int64_t Mpad,
+                                  int64_t Tpad, int64_t j0, int64_t T, int64_t ntw, int64_t OH,
+                                  int64_t OW, const float* bias, int relu, float* yn);
 void wino_output_transform_avx2(const float* Z, int64_t m0, int64_t m1, int64_t Mpad, int64_t Tpad,
                                 int64_t j0, int64_t T, int64_t ntw, int64_t OH, int64_t OW,
                                 const float* bias, int relu, float* yn);
@@ -100,6 +104,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
   const bool avx512 = cpu_has_avx512();
   const int64_t MR = avx512 ? 8 : 6;
   const auto wino_gemm = avx512 ? wino_gemm_avx512 : wino_gemm_avx2;
+  const auto wino_output_transform = avx512 ? wino_output_transform_avx512 : wino_output_transform_avx2;
   const int64_t Mpad = (M + MR - 1) / MR * MR;
   const int64_t nth = (OH + 1) / 2, ntw = (OW + 1) / 2, tiles = nth * ntw;
   const int64_t threads = parallel_thread_count();
@@ -142,7 +147,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
         const int64_t m0 = t * uchunk * 24, m1 = m0 + uchunk * 24;
         if (n == 0) wino_transform_weights_avx2(w, M, C, Mld, m0, std::min(m1, Mld), U);
         wino_gemm(U, Mld, Mpad, C, V, Tpad, Z, 0, 16, m0 / MR, std::min(m1, Mpad) / MR);
-        wino_output_transform_avx2(Z, m0, std::min(m1, M), Mpad, Tpad, 0, tiles, ntw, OH, OW, bias,
+        wino_output_transform(Z, m0, std::min(m1, M), Mpad, Tpad, 0, tiles, ntw, OH, OW, bias,
                                    relu, y + n * M * OH * OW);
       });
     }
@@ -192,7 +197,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
       wino_input_transform_avx2(x + n * C * H * W, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, j0, tb,
                                 Tbpad, 0, V, stage, nullptr, 0);
       wino_gemm(U, Mld, Mpad, C, V, Tbpad, Z, 0, 16, 0, Mpad / MR);
-      wino_output_transform_avx2(Z, 0, M, Mpad, Tbpad, j0, tb, ntw, OH, OW, bias, relu,
+      wino_output_transform(Z, 0, M, Mpad, Tbpad, j0, tb, ntw, OH, OW, bias, relu,
                                  y + n * M * OH * OW);
       return;
     }
@@ -206,7 +211,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
     }
     wino_gemm(U, Mld, Mpad, C, V, Tbpad, Z, 0, 16, 0, Mpad / MR);
     for (int64_t i = 0; i < ni; ++i)
-      wino_output_transform_avx2(Z + i * tiles, 0, M, Mpad, Tbpad, 0, tiles, ntw, OH, OW, bias, relu,
+      wino_output_transform(Z + i * tiles, 0, M, Mpad, Tbpad, 0, tiles, ntw, OH, OW, bias, relu,
                                  y + (n0 + i) * M * OH * OW);
   });
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "conv2d_winograd_output.h"
 #include "fma_6x16_avx2.h"
 
 namespace lepton {
@@ -192,76 +193,11 @@ void wino_gemm_avx2(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const 
   }
 }
 
-// y[m, oh, ow], m in [m0, m1), for tiles [j0, j0 + T) of one image from Z, + bias, relu. yn is
-// [M][OH][OW]. Z must have 8 readable floats past its end (partial chunks read whole vectors).
+// The output transform (conv2d_winograd_output.h), row tails through a buffer.
 void wino_output_transform_avx2(const float* Z, int64_t m0, int64_t m1, int64_t Mpad, int64_t Tpad,
                                 int64_t j0, int64_t T, int64_t ntw, int64_t OH, int64_t OW,
                                 const float* bias, int relu, float* yn) {
-  const int64_t fstride = Mpad * Tpad;
-  const __m256 vz = _mm256_setzero_ps();
-  alignas(32) float tmp[2][16];
-  for (int64_t m = m0; m < m1; ++m) {
-    const float* zm = Z + m * Tpad;
-    float* ym = yn + m * OH * OW;
-    const __m256 vb = _mm256_set1_ps(bias ? bias[m] : 0.f);
-    for (int64_t j = j0; j < j0 + T;) {
-      const int64_t th = j / ntw, twa = j % ntw;
-      const int64_t twb = wmin(ntw, twa + (j0 + T - j));
-      const int64_t oh = 2 * th;
-      const bool two_rows = oh + 1 < OH;
-      for (int64_t tw = twa; tw < twb; tw += 8) {
-        const int64_t n = wmin(8, twb - tw);
-        const float* z = zm + (j + (tw - twa) - j0);
-        __m256 s0[4], s1[4];  // (A^T Z)[0][k], (A^T Z)[1][k]
-        for (int k = 0; k < 4; ++k) {
-          const __m256 z0 = _mm256_loadu_ps(z + (0 + k) * fstride);
-          const __m256 z1 = _mm256_loadu_ps(z + (4 + k) * fstride);
-          const __m256 z2 = _mm256_loadu_ps(z + (8 + k) * fstride);
-          const __m256 z3 = _mm256_loadu_ps(z + (12 + k) * fstride);
-          s0[k] = _mm256_add_ps(_mm256_add_ps(z0, z1), z2);
-          s1[k] = _mm256_sub_ps(_mm256_sub_ps(z1, z2), z3);
-        }
-        __m256 y00 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s0[0], s0[1]), s0[2]), vb);
-        __m256 y01 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s0[1], s0[2]), s0[3]), vb);
-        __m256 y10 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s1[0], s1[1]), s1[2]), vb);
-        __m256 y11 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s1[1], s1[2]), s1[3]), vb);
-        if (relu) {
-          y00 = _mm256_max_ps(y00, vz);
-          y01 = _mm256_max_ps(y01, vz);
-          y10 = _mm256_max_ps(y10, vz);
-          y11 = _mm256_max_ps(y11, vz);
-        }
-        // Interleave: row 0 = y00[0] y01[0] y00[1] y01[1] ...
-        const __m256 l0 = _mm256_unpacklo_ps(y00, y01), h0 = _mm256_unpackhi_ps(y00, y01);
-        const __m256 l1 = _mm256_unpacklo_ps(y10, y11), h1 = _mm256_unpackhi_ps(y10, y11);
-        const __m256 r00 = _mm256_permute2f128_ps(l0, h0, 0x20);
-        const __m256 r01 = _mm256_permute2f128_ps(l0, h0, 0x31);
-        const __m256 r10 = _mm256_permute2f128_ps(l1, h1, 0x20);
-        const __m256 r11 = _mm256_permute2f128_ps(l1, h1, 0x31);
-        const int64_t ow = 2 * tw;
-        float* y0 = ym + oh * OW + ow;
-        float* y1 = y0 + OW;
-        if (n == 8 && ow + 16 <= OW) {
-          _mm256_storeu_ps(y0, r00);
-          _mm256_storeu_ps(y0 + 8, r01);
-          if (two_rows) {
-            _mm256_storeu_ps(y1, r10);
-            _mm256_storeu_ps(y1 + 8, r11);
-          }
-        } else {
-          _mm256_store_ps(tmp[0], r00);
-          _mm256_store_ps(tmp[0] + 8, r01);
-          _mm256_store_ps(tmp[1], r10);
-          _mm256_store_ps(tmp[1] + 8, r11);
-          const int64_t cnt = wmin(2 * n, OW - ow);
-          for (int64_t q = 0; q < cnt; ++q) y0[q] = tmp[0][q];
-          if (two_rows)
-            for (int64_t q = 0; q < cnt; ++q) y1[q] = tmp[1][q];
-        }
-      }
-      j += twb - twa;
-    }
-  }
+  wino_output_transform_impl<WinoTailBuffered>(Z, m0, m1, Mpad, Tpad, j0, T, ntw, OH, OW, bias, relu, yn);
 }
 
 }  // namespace conv_detail

@@ -1,9 +1,12 @@
-// Winograd F(2x2,3x3) products with AVX-512 (compiled with AVX-512 F/VL/BW/DQ; called only when
-// cpu_has_avx512()). The transforms stay in conv2d_winograd_avx2.cc; layouts are described there,
-// except that output channels come in panels of 8 here (Mpad = M rounded up to 8 = Mld).
+// Winograd F(2x2,3x3) products and output transform with AVX-512 (compiled with AVX-512
+// F/VL/BW/DQ; called only when cpu_has_avx512()). The input and weight transforms stay in
+// conv2d_winograd_avx2.cc; layouts are described there, except that output channels come in panels
+// of 8 here (Mpad = M rounded up to 8 = Mld).
 #include <immintrin.h>
 
 #include <cstdint>
+
+#include "conv2d_winograd_output.h"
 
 namespace lepton {
 namespace conv_detail {
@@ -33,7 +36,25 @@ void wino_kernel_8xv(int64_t K, const float* a, int64_t lda, const float* b, int
     for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
 }
 
+// Row tails as one masked store per output row (fast with AVX-512 k-masks): small images' tile
+// rows (6 tiles for an 11x11 output) never fill a whole vector.
+struct WinoTailMasked {
+  static void store(float* y0, float* y1, bool two_rows, int64_t cnt, __m256 r00, __m256 r01,
+                    __m256 r10, __m256 r11) {
+    const __mmask16 mask = __mmask16((1u << cnt) - 1u);
+    _mm512_mask_storeu_ps(y0, mask, _mm512_insertf32x8(_mm512_castps256_ps512(r00), r01, 1));
+    if (two_rows) _mm512_mask_storeu_ps(y1, mask, _mm512_insertf32x8(_mm512_castps256_ps512(r10), r11, 1));
+  }
+};
+
 }  // namespace
+
+// The output transform (conv2d_winograd_output.h), row tails as masked stores.
+void wino_output_transform_avx512(const float* Z, int64_t m0, int64_t m1, int64_t Mpad,
+                                  int64_t Tpad, int64_t j0, int64_t T, int64_t ntw, int64_t OH,
+                                  int64_t OW, const float* bias, int relu, float* yn) {
+  wino_output_transform_impl<WinoTailMasked>(Z, m0, m1, Mpad, Tpad, j0, T, ntw, OH, OW, bias, relu, yn);
+}
 
 // Z[f] (Mpad x Tpad) = U[f]^T (Mpad x C, ld Mld) * V[f] (C x Tpad) for frequencies [f0, f1),
 // 8-row panels [mp0, mp1). Tpad is a multiple of 16: 32-column panels, then one of 16 if left.
