@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "conv2d.h"
+#include "conv2d_winograd_layout.h"
 #include "cpu_features.h"
 #include "parallel.h"
 
@@ -127,7 +128,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
   // Workspace: 16 * (C + Mpad) * Tpad floats, Tpad <= kFewTiles, shared by the threads.
   if (threads > 1 && tiles <= kFewTiles && p.N < 2 * threads) {
     const int64_t Tpad = (tiles + 15) / 16 * 16;
-    const int64_t vfl = 16 * C * Tpad, zfl = 16 * Mpad * Tpad;
+    const int64_t vfl = 16 * wino_v_fstride(C, Tpad), zfl = 16 * wino_z_fstride(Mpad, Tpad);
     std::unique_ptr<float[]> buf(new float[size_t(vfl + zfl + 8)]);
     float* V = buf.get();
     float* Z = V + vfl;
@@ -184,7 +185,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
     }
   }
   const int64_t Tb = per * T, Tbpad = (Tb + 15) / 16 * 16;
-  const int64_t vbl = 16 * C * Tbpad, zbl = 16 * Mpad * Tbpad;
+  const int64_t vbl = 16 * wino_v_fstride(C, Tbpad), zbl = 16 * wino_z_fstride(Mpad, Tbpad);
   const int64_t Hpad = 2 * nth + 2, padfl = nb == 1 ? C * Hpad * (2 * ntw + 18) : 0;
   const int64_t groups = nb == 1 ? (p.N + per - 1) / per : p.N * nb;
   parallel_for(groups, [&](int64_t task) {

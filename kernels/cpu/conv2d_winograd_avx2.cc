@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "conv2d_winograd_layout.h"
 #include "conv2d_winograd_output.h"
 #include "fma_6x16_avx2.h"
 
@@ -62,7 +63,7 @@ void wino_input_transform_avx2(const float* xn, int64_t C, int64_t c0, int64_t c
                                int64_t T, int64_t Tpad, int64_t col0, float* V, float* stage,
                                const float* xpad, int64_t Hpad) {
   const int64_t Wp = 2 * ntw + 18;
-  const int64_t fstride = C * Tpad;
+  const int64_t fstride = wino_v_fstride(C, Tpad);
   for (int64_t c = c0; c < c1; ++c) {
     const float* xc = xn + c * H * W;
     float* vc = V + c * Tpad + col0;
@@ -184,8 +185,8 @@ void wino_gemm_avx2(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const 
   const int64_t npanels = Tpad / 16;
   for (int64_t f = f0; f < f1; ++f) {
     const float* uf = U + f * C * Mld;
-    const float* vf = V + f * C * Tpad;
-    float* zf = Z + f * Mpad * Tpad;
+    const float* vf = V + f * wino_v_fstride(C, Tpad);
+    float* zf = Z + f * wino_z_fstride(Mpad, Tpad);
     for (int64_t jp = 0; jp < npanels; ++jp)
       for (int64_t mp = mp0; mp < mp1; ++mp)
         wino_kernel_6x16(C, uf + mp * 6, Mld, vf + jp * 16, Tpad, zf + mp * 6 * Tpad + jp * 16,

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "conv2d_winograd_layout.h"
 #include "conv2d_winograd_output.h"
 
 namespace lepton {
@@ -13,26 +14,27 @@ namespace conv_detail {
 
 namespace {
 
-// C(8 x 16*NV) = A (K rows of 8 output channels, row stride lda) * B (K rows of 16*NV tiles,
-// row stride ldb). 8 x 2 zmm accumulators: two B loads and eight broadcasts per 16 FMAs, so the
-// two FMA pipes, not the load ports, set the pace.
-template <int NV>
-void wino_kernel_8xv(int64_t K, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
-                     int64_t ldc) {
-  __m512 acc[8][NV];
+// C(8*NR x 16*NV) = A (K rows of 8*NR output channels, row stride lda) * B (K rows of 16*NV
+// tiles, row stride ldb), with 16 zmm accumulators (8x32 or 16x16): NV B loads and 8*NR
+// broadcasts per 16 FMAs, and enough independent sums to cover the FMA latency on both pipes.
+template <int NR, int NV>
+void wino_kernel(int64_t K, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                 int64_t ldc) {
+  constexpr int R = 8 * NR;
+  __m512 acc[R][NV];
   for (auto& row : acc)
     for (auto& v : row) v = _mm512_setzero_ps();
   for (int64_t k = 0; k < K; ++k) {
     __m512 bv[NV];
     for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
-    for (int r = 0; r < 8; ++r) {
+    for (int r = 0; r < R; ++r) {
       const __m512 av = _mm512_set1_ps(a[r]);
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
     a += lda;
     b += ldb;
   }
-  for (int r = 0; r < 8; ++r)
+  for (int r = 0; r < R; ++r)
     for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
 }
 
@@ -62,15 +64,18 @@ void wino_gemm_avx512(const float* U, int64_t Mld, int64_t Mpad, int64_t C, cons
                       int64_t Tpad, float* Z, int64_t f0, int64_t f1, int64_t mp0, int64_t mp1) {
   for (int64_t f = f0; f < f1; ++f) {
     const float* uf = U + f * C * Mld;
-    const float* vf = V + f * C * Tpad;
-    float* zf = Z + f * Mpad * Tpad;
+    const float* vf = V + f * wino_v_fstride(C, Tpad);
+    float* zf = Z + f * wino_z_fstride(Mpad, Tpad);
     int64_t j = 0;
     for (; j + 32 <= Tpad; j += 32)
       for (int64_t mp = mp0; mp < mp1; ++mp)
-        wino_kernel_8xv<2>(C, uf + mp * 8, Mld, vf + j, Tpad, zf + mp * 8 * Tpad + j, Tpad);
-    if (j < Tpad)
-      for (int64_t mp = mp0; mp < mp1; ++mp)
-        wino_kernel_8xv<1>(C, uf + mp * 8, Mld, vf + j, Tpad, zf + mp * 8 * Tpad + j, Tpad);
+        wino_kernel<1, 2>(C, uf + mp * 8, Mld, vf + j, Tpad, zf + mp * 8 * Tpad + j, Tpad);
+    if (j == Tpad) continue;
+    // The last 16 columns: two panels at a time (16x16), then an 8x16 if one is left.
+    int64_t mp = mp0;
+    for (; mp + 2 <= mp1; mp += 2)
+      wino_kernel<2, 1>(C, uf + mp * 8, Mld, vf + j, Tpad, zf + mp * 8 * Tpad + j, Tpad);
+    if (mp < mp1) wino_kernel<1, 1>(C, uf + mp * 8, Mld, vf + j, Tpad, zf + mp * 8 * Tpad + j, Tpad);
   }
 }
 

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "conv2d_winograd_layout.h"
+
 namespace lepton {
 namespace conv_detail {
 namespace {
@@ -34,7 +36,7 @@ template <class Tail>
 void wino_output_transform_impl(const float* Z, int64_t m0, int64_t m1, int64_t Mpad, int64_t Tpad,
                                 int64_t j0, int64_t T, int64_t ntw, int64_t OH, int64_t OW,
                                 const float* bias, int relu, float* yn) {
-  const int64_t fstride = Mpad * Tpad;
+  const int64_t fstride = wino_z_fstride(Mpad, Tpad);
   const __m256 vz = _mm256_setzero_ps();
   for (int64_t m = m0; m < m1; ++m) {
     const float* zm = Z + m * Tpad;
