@@ -352,7 +352,9 @@ void unary(int op, const float* x, float* y, int64_t n) {
       });
     case 2: return un_loop(x, y, n, [](float v) { return std::tanh(v); });
     case 3:
-      return un_loop(x, y, n, [](float v) { return 0.5f * v * std::erfc(v * -0.70710678118654752f); });
+      // In double: erfc's relative error grows by 2z^2 times that of its argument z = -v/sqrt(2),
+      // so a float z (2^-24) costs ~50 ulps in the tail near v = -11 (where gelu underflows).
+      return un_loop(x, y, n, [](float v) { return float(0.5 * double(v) * std::erfc(double(v) * -0.70710678118654752)); });
     case 4:
       return un_loop(x, y, n, [](float v) {
         // 0.5 v (1 + tanh(u)) == v * sigmoid(2u), without the cancellation for negative v.
