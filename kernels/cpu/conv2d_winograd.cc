@@ -33,8 +33,12 @@ void wino_transform_weights_avx2(const float* w, int64_t M, int64_t C, int64_t M
                                  int64_t m1, float* U);
 void wino_gemm_avx2(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const float* V,
                     int64_t Tpad, float* Z, int64_t f0, int64_t f1, int64_t mp0, int64_t mp1);
-// conv2d_winograd_avx512.cc: the same products on 8-row panels, the output transform's row tails
+// conv2d_winograd_avx512.cc: the input transform straight from the image (masked loads), the same
+// products on 8-row panels, the output transform's row tails
 // as masked stores.
+void wino_input_transform_avx512(const float* xn, int64_t C, int64_t c0, int64_t c1, int64_t H,
+                                 int64_t W, int64_t pt, int64_t pl, int64_t ntw, int64_t j0,
+                                 int64_t T, int64_t Tpad, int64_t col0, float* V);
 void wino_gemm_avx512(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const float* V,
                       int64_t Tpad, float* Z, int64_t f0, int64_t f1, int64_t mp0, int64_t mp1);
 void wino_output_transform_avx512(const float* Z, int64_t m0, int64_t m1, int64_t Mpad,
@@ -141,8 +145,12 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
       parallel_for((C + cchunk - 1) / cchunk, [&](int64_t t) {
         float* stage = wino_workspace(size_t(sfl));
         const int64_t c0 = t * cchunk, c1 = std::min(C, c0 + cchunk);
-        wino_input_transform_avx2(x + n * C * H * W, C, c0, c1, H, W, p.pad_top, p.pad_left, ntw,
-                                  0, tiles, Tpad, 0, V, stage, nullptr, 0);
+        if (avx512)
+          wino_input_transform_avx512(x + n * C * H * W, C, c0, c1, H, W, p.pad_top, p.pad_left, ntw, 0,
+                                      tiles, Tpad, 0, V);
+        else
+          wino_input_transform_avx2(x + n * C * H * W, C, c0, c1, H, W, p.pad_top, p.pad_left, ntw,
+                                    0, tiles, Tpad, 0, V, stage, nullptr, 0);
       });
       parallel_for(mtasks, [&](int64_t t) {
         const int64_t m0 = t * uchunk * 24, m1 = m0 + uchunk * 24;
@@ -195,8 +203,12 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
     if (nb > 1) {  // one block of one image's tiles
       const int64_t n = task / nb, b = task % nb;
       const int64_t j0 = b * T, tb = std::min(T, tiles - j0);
-      wino_input_transform_avx2(x + n * C * H * W, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, j0, tb,
-                                Tbpad, 0, V, stage, nullptr, 0);
+      if (avx512)
+        wino_input_transform_avx512(x + n * C * H * W, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, j0, tb,
+                                    Tbpad, 0, V);
+      else
+        wino_input_transform_avx2(x + n * C * H * W, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, j0, tb,
+                                  Tbpad, 0, V, stage, nullptr, 0);
       wino_gemm(U, Mld, Mpad, C, V, Tbpad, Z, 0, 16, 0, Mpad / MR);
       wino_output_transform(Z, 0, M, Mpad, Tbpad, j0, tb, ntw, OH, OW, bias, relu,
                                  y + n * M * OH * OW);
@@ -206,6 +218,10 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
     float* xpad = stage + sfl;
     for (int64_t i = 0; i < ni; ++i) {
       const float* xn = x + (n0 + i) * C * H * W;
+      if (avx512) {
+        wino_input_transform_avx512(xn, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, 0, tiles, Tbpad, i * tiles, V);
+        continue;
+      }
       pad_image(xn, C, H, W, p.pad_top, p.pad_left, ntw, Hpad, xpad);
       wino_input_transform_avx2(xn, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, 0, tiles, Tbpad, i * tiles, V,
                                 stage, xpad, Hpad);

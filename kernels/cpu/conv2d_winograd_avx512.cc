@@ -1,7 +1,7 @@
-// Winograd F(2x2,3x3) products and output transform with AVX-512 (compiled with AVX-512
-// F/VL/BW/DQ; called only when cpu_has_avx512()). The input and weight transforms stay in
-// conv2d_winograd_avx2.cc; layouts are described there, except that output channels come in panels
-// of 8 here (Mpad = M rounded up to 8 = Mld).
+// Winograd F(2x2,3x3) kernels with AVX-512 (compiled with AVX-512 F/VL/BW/DQ; called only when
+// cpu_has_avx512()): the input transform, the products and the output transform. The weight
+// transform stays in conv2d_winograd_avx2.cc, where the layouts are described, except that output
+// channels come in panels of 8 here (Mpad = M rounded up to 8 = Mld).
 #include <immintrin.h>
 
 #include <cstdint>
@@ -76,6 +76,65 @@ void wino_gemm_avx512(const float* U, int64_t Mld, int64_t Mpad, int64_t C, cons
     for (; mp + 2 <= mp1; mp += 2)
       wino_kernel<2, 1>(C, uf + mp * 8, Mld, vf + j, Tpad, zf + mp * 8 * Tpad + j, Tpad);
     if (mp < mp1) wino_kernel<1, 1>(C, uf + mp * 8, Mld, vf + j, Tpad, zf + mp * 8 * Tpad + j, Tpad);
+  }
+}
+
+// Channels [c0, c1) of V for tiles [j0, j0 + T) of one image xn [C][H][W], into columns
+// [col0, col0 + T) of V (the columns past them up to Tpad are left as they are: the products of
+// those columns are never read). Rows are read straight from the image: masked loads supply the
+// zero padding, so there is no padded copy and no staging. Vectorised over 8 tiles of a tile row.
+void wino_input_transform_avx512(const float* xn, int64_t C, int64_t c0, int64_t c1, int64_t H,
+                                 int64_t W, int64_t pt, int64_t pl, int64_t ntw, int64_t j0,
+                                 int64_t T, int64_t Tpad, int64_t col0, float* V) {
+  const int64_t fstride = wino_v_fstride(C, Tpad);
+  // d[r][k] of 8 tiles = columns 2t + k of an 18-column row segment held in (a, b).
+  const __m512i pick[4] = {
+      _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0),
+      _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0),
+      _mm512_setr_epi32(2, 4, 6, 8, 10, 12, 14, 16, 0, 0, 0, 0, 0, 0, 0, 0),
+      _mm512_setr_epi32(3, 5, 7, 9, 11, 13, 15, 17, 0, 0, 0, 0, 0, 0, 0, 0)};
+  for (int64_t j = j0; j < j0 + T;) {
+    const int64_t th = j / ntw, twa = j % ntw;
+    const int64_t twb = ntw < twa + (j0 + T - j) ? ntw : twa + (j0 + T - j);
+    for (int64_t tw = twa; tw < twb; tw += 8) {
+      const int64_t n = twb - tw < 8 ? twb - tw : 8;
+      // Segment columns i in [lo, hi) are inside the image row (input column q0 + i).
+      const int64_t q0 = 2 * tw - pl;
+      const int64_t lo = q0 < 0 ? -q0 : 0, hi = W - q0 < 18 ? W - q0 : 18;
+      const uint64_t bits = hi > lo ? ((uint64_t(1) << hi) - 1) & ~((uint64_t(1) << lo) - 1) : 0;
+      const __mmask16 mlo = __mmask16(bits), mhi = __mmask16(bits >> 16);
+      const __mmask8 store = __mmask8((1u << n) - 1u);
+      float* v0 = V + col0 + (j + (tw - twa) - j0);
+      for (int64_t c = c0; c < c1; ++c) {
+        __m256 d[4][4];
+        for (int r = 0; r < 4; ++r) {
+          const int64_t ih = 2 * th - pt + r;
+          if (ih < 0 || ih >= H) {
+            for (auto& v : d[r]) v = _mm256_setzero_ps();
+            continue;
+          }
+          const float* row = xn + (c * H + ih) * W + q0;
+          const __m512 a = _mm512_maskz_loadu_ps(mlo, row);
+          const __m512 b = _mm512_maskz_loadu_ps(mhi, row + 16);
+          for (int k = 0; k < 4; ++k) d[r][k] = _mm512_castps512_ps256(_mm512_permutex2var_ps(a, pick[k], b));
+        }
+        __m256 t[4][4];  // t[r][k] = (B^T d)[r][k]
+        for (int k = 0; k < 4; ++k) {
+          t[0][k] = _mm256_sub_ps(d[0][k], d[2][k]);
+          t[1][k] = _mm256_add_ps(d[1][k], d[2][k]);
+          t[2][k] = _mm256_sub_ps(d[2][k], d[1][k]);
+          t[3][k] = _mm256_sub_ps(d[1][k], d[3][k]);
+        }
+        float* v = v0 + c * Tpad;
+        for (int i = 0; i < 4; ++i) {
+          _mm256_mask_storeu_ps(v + (4 * i + 0) * fstride, store, _mm256_sub_ps(t[i][0], t[i][2]));
+          _mm256_mask_storeu_ps(v + (4 * i + 1) * fstride, store, _mm256_add_ps(t[i][1], t[i][2]));
+          _mm256_mask_storeu_ps(v + (4 * i + 2) * fstride, store, _mm256_sub_ps(t[i][2], t[i][1]));
+          _mm256_mask_storeu_ps(v + (4 * i + 3) * fstride, store, _mm256_sub_ps(t[i][1], t[i][3]));
+        }
+      }
+    }
+    j += twb - twa;
   }
 }
 

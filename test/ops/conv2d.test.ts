@@ -109,6 +109,9 @@ describe.each(devices)('conv2d on %s', (device) => {
       [[9, 16, 13, 13], [16, 16, 3, 3], {}],
       [[10, 20, 7, 9], [24, 20, 3, 3], { pads: [1, 0, 1, 2] }],
       [[5, 17, 6, 6], [19, 17, 3, 3], { pads: [1, 1, 1, 1] }],
+      // Large images: several blocks of tiles per image; pads of 2 start tile rows left of the image.
+      [[2, 16, 40, 37], [20, 16, 3, 3], { pads: [2, 2, 0, 1] }],
+      [[1, 24, 30, 30], [16, 24, 3, 3], {}],
     ];
     for (const [x, w, opts] of shapes) await check(device, { x, w, opts, bias: seed % 2 === 0 }, seed++);
   });
