@@ -194,7 +194,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
   }
   const int64_t Tb = per * T, Tbpad = (Tb + 15) / 16 * 16;
   const int64_t vbl = 16 * wino_v_fstride(C, Tbpad), zbl = 16 * wino_z_fstride(Mpad, Tbpad);
-  const int64_t Hpad = 2 * nth + 2, padfl = nb == 1 ? C * Hpad * (2 * ntw + 18) : 0;
+  const int64_t Hpad = 2 * nth + 2, padfl = nb == 1 && !avx512 ? C * Hpad * (2 * ntw + 18) : 0;
   const int64_t groups = nb == 1 ? (p.N + per - 1) / per : p.N * nb;
   parallel_for(groups, [&](int64_t task) {
     float* V = wino_workspace(size_t(vbl + zbl + sfl + 8 + padfl));
