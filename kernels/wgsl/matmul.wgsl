@@ -3,6 +3,7 @@
 // batches need no copy. B's binding comes from matmul_b_scalar.wgsl or, when its rows are vec4-aligned,
 // matmul_b_vec4.wgsl.
 // Epilogue: alpha, beta * C (C broadcast through its strides), activation.
+// Buffers hold {{T}} (f32, or f16 with f32 arithmetic: loads convert, the store rounds once).
 struct Params {
   batchShape: vec4u,
   aBatchStrides: vec4u,
@@ -17,9 +18,9 @@ override HAS_C: bool = false;
 // 0: none, 1: relu.
 override ACT: u32 = 0u;
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> c: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(0) var<storage, read> a: array<{{T}}>;
+@group(0) @binding(2) var<storage, read> c: array<{{T}}>;
+@group(0) @binding(3) var<storage, read_write> y: array<{{T}}>;
 @group(0) @binding(4) var<uniform> p: Params;
 
 fn gemmDims() -> vec3u {
@@ -50,7 +51,7 @@ fn loadA(batch: u32, row: u32, k: u32) -> f32 {
   if (row >= p.M || k >= p.K) {
     return 0.0;
   }
-  return a[aBase + row * p.aRowStride + k * p.aColStride];
+  return f32(a[aBase + row * p.aRowStride + k * p.aColStride]);
 }
 
 // A[row, k..k+3] (zeros past the edges).
@@ -82,12 +83,12 @@ fn loadB4(batch: u32, k: u32, col: u32) -> vec4f {
 fn storeC(batch: u32, row: u32, col: u32, value: f32) {
   var v = p.alpha * value;
   if (HAS_C) {
-    v += p.beta * c[p.cOffset + row * p.cRowStride + col * p.cColStride];
+    v += p.beta * f32(c[p.cOffset + row * p.cRowStride + col * p.cColStride]);
   }
   if (ACT == 1u) {
     v = select(v, 0.0, v < 0.0);
   }
-  y[(batch * p.M + row) * p.N + col] = v;
+  y[(batch * p.M + row) * p.N + col] = {{T}}(v);
 }
 
 // C[row, col..col+3], the columns past N skipped.

@@ -1,4 +1,4 @@
-import { allocate, isFloatDType, type TypedArray } from '../../src/dtype.js';
+import { allocate, halfBitsToFloat32, isFloatDType, type TypedArray } from '../../src/dtype.js';
 import type { OpDef, OpInfo } from '../../src/ops/op.js';
 import type { Tensor, TensorMeta } from '../../src/tensor.js';
 
@@ -17,6 +17,32 @@ export function referenceOutputs<A, I extends OpInfo>(op: OpDef<A, I>, inputs: r
   op.reference(info, views, outputs);
   return { info, outputs };
 }
+
+/**
+ * The oracle for float16 kernels: the reference on the same (float16) inputs, its output kept in
+ * float64 instead of rounded to float16, so that a test sees the kernel's whole error.
+ */
+export function exactReference<A, I extends OpInfo & { dtype: string }>(op: OpDef<A, I>, inputs: readonly (Tensor | undefined)[], attrs: A): { info: I; output: Float64Array } {
+  const metas = inputs.map((t) => t && ({ shape: t.shape, dtype: t.dtype } as TensorMeta));
+  const info = op.infer(metas, attrs);
+  const output = new Float64Array(info.outputs[0]!.shape.reduce((a, b) => a * b, 1));
+  op.reference({ ...info, dtype: 'float64' }, inputs.map((t) => t?.view()), [output]);
+  return { info, output };
+}
+
+/** float16 bits (Uint16Array, as float16 tensors hold them) as numbers. */
+export function fromHalf(bits: ArrayLike<number>): number[] {
+  return Array.from(bits, halfBitsToFloat32);
+}
+
+/**
+ * float16 GEMM-like kernels (float16 inputs, products summed in float32, the result rounded once to
+ * float16), for inputs in [-1, 1] summing `terms` products: the float32 sum's error as for float32
+ * kernels (4e-7 per term), then the rounding, which WGSL lets go to either neighbour (no fixed rounding
+ * mode): under one ulp, 2^-10 of the magnitude; and 2^-14 (the smallest normal) where subnormal
+ * results may be flushed to zero.
+ */
+export const float16Tol = (terms: number): Tolerance => ({ atol: 4e-7 * Math.max(terms, 1) + 2 ** -14, rtol: 2 ** -10 });
 
 export interface Tolerance {
   /** Absolute tolerance. */

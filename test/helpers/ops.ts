@@ -20,6 +20,15 @@ export function putOn(device: string): (...args: Parameters<typeof lc.tensor>) =
   return (...args) => on(device, lc.tensor(...args));
 }
 
+/**
+ * Whether `device` must run float16 matmul/gemm/conv2d itself (webgpu with shader-f16): the float16
+ * suites then check the output stayed there. Elsewhere (CPU: the reference) a fallback is allowed.
+ */
+export function runsFloat16(device: string): boolean {
+  const d = lc.devices().find((x) => x.id === device) as (lc.DeviceInfo & { usedFeatures?: string[] }) | undefined;
+  return d?.kind === 'webgpu' && (d.usedFeatures ?? []).includes('shader-f16');
+}
+
 /** Lists every CPU fallback once, with its reason, after the file's tests. Call at the top level of a test file. */
 export function reportFallbacks(): void {
   const fallbacks = new Set<string>();

@@ -1,8 +1,9 @@
 import * as lc from '../../src/index.js';
 import { matmul } from '../../src/ops/matmul.js';
 import { gemm } from '../../src/ops/gemm.js';
-import { expectClose, referenceOutputs } from '../helpers/compare.js';
+import { exactReference, expectClose, float16Tol, fromHalf, referenceOutputs } from '../helpers/compare.js';
 import { testDevices } from '../helpers/devices.js';
+import { runsFloat16 } from '../helpers/ops.js';
 import { randomArray, rng, randomInt } from '../helpers/random.js';
 
 // float32 products summed over K: each output's rounding error grows ~ sqrt(K) * eps * sum|a||b|
@@ -95,6 +96,75 @@ describe.each(devices)('gemm on %s', (device) => {
     const y = lc.gemm(a.to(device), b.to(device), ct?.to(device), { transA, transB, alpha, beta });
     const { outputs } = referenceOutputs(gemm, [a, b, ct], { transA, transB, alpha, beta });
     expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(K));
+  });
+});
+
+/** A float16 host tensor of values in [-1, 1) (rounded to float16: the reference sees the same values). */
+function half(shape: number[], seed: number): lc.Tensor {
+  return lc.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), shape, { dtype: 'float16' });
+}
+
+/** `half` stored with its last two dims swapped, moved to `device`, then seen through a transpose (a strided view there). */
+function halfTransposed(shape: number[], seed: number, device: string): { host: lc.Tensor; dev: lc.Tensor } {
+  const stored = half([...shape.slice(0, -2), shape[shape.length - 1]!, shape[shape.length - 2]!], seed);
+  const perm = [...shape.keys()];
+  [perm[perm.length - 1], perm[perm.length - 2]] = [perm[perm.length - 2]!, perm[perm.length - 1]!];
+  return { host: lc.transpose(stored, { perm }), dev: lc.transpose(stored.to(device), { perm }) };
+}
+
+// float16 in, float16 out, float32 sums (float16Tol says why the tolerance is what it is). Shapes: 1s,
+// 1-D operands, odd element counts (a half-filled last word), batches and broadcast batches, M, N and
+// K off the tile sizes, the skinny and tile cores, vec4 and scalar B, K = 2000.
+describe.each(devices)('float16 matmul and gemm on %s', (device) => {
+  const stays = runsFloat16(device);
+  async function check(y: lc.Tensor, ref: { output: Float64Array }, terms: number, label: string) {
+    expect(y.dtype).toBe('float16');
+    if (stays) expect(y.device).toBe(device);
+    expectClose(fromHalf(await y.data<Uint16Array>()), ref.output, float16Tol(terms), label);
+  }
+
+  const cases: Array<[number[], number[]]> = [
+    [[1, 1], [1, 1]],
+    [[7], [7]],
+    [[5], [5, 3]],
+    [[4, 5], [5]],
+    [[3, 17, 13], [13, 19]],
+    [[2, 1, 6, 5], [3, 5, 7]],
+    [[65, 129], [129, 33]],
+    [[33, 64], [64, 68]],
+    [[3, 2000], [2000, 5]],
+    [[40, 2000], [2000, 36]],
+    [[1, 300], [300, 301]],
+    [[0, 4], [4, 3]],
+  ];
+  test.each(cases)('%j x %j', async (as, bs) => {
+    const a = half(as, 1), b = half(bs, 2);
+    const ref = exactReference(matmul, [a, b], {});
+    await check(lc.matmul(a.to(device), b.to(device)), ref, ref.info.K, `${as}x${bs}`);
+  });
+
+  test('transposed (non-contiguous) operands on the device, batched, and fused relu', async () => {
+    for (const [as, bs, ta, tb] of [[[19, 37], [37, 23], true, false], [[19, 37], [37, 24], false, true], [[2, 9, 31], [31, 12], true, true]] as const) {
+      const a = ta ? halfTransposed([...as], 3, device) : { host: half([...as], 3), dev: half([...as], 3).to(device) };
+      const b = tb ? halfTransposed([...bs], 4, device) : { host: half([...bs], 4), dev: half([...bs], 4).to(device) };
+      expect(ta ? a.dev.contiguous : b.dev.contiguous).toBe(false);
+      await check(lc.matmul(a.dev, b.dev), exactReference(matmul, [a.host, b.host], {}), as[as.length - 1]!, `${as}x${bs} ${ta} ${tb}`);
+    }
+    const a = half([9, 11], 5), b = half([11, 10], 6);
+    await check(lc.matmul(a.to(device), b.to(device), { activation: 'relu' }), exactReference(matmul, [a, b], { activation: 'relu' }), 11, 'relu');
+  });
+
+  test('gemm: transA, transB, alpha, beta, every C broadcast, relu', async () => {
+    const M = 13, N = 11, K = 17;
+    for (const transA of [false, true]) for (const transB of [false, true]) for (const c of [null, [1], [N], [M, 1], [M, N]]) {
+      const a = half(transA ? [K, M] : [M, K], 7), b = half(transB ? [N, K] : [K, N], 8);
+      const ct = c ? half(c, 9) : undefined;
+      const attrs = { transA, transB, alpha: 0.75, beta: 1.5, ...(c && transA && transB ? { activation: 'relu' as const } : {}) };
+      await check(lc.gemm(a.to(device), b.to(device), ct?.to(device), attrs), exactReference(gemm, [a, b, ct], attrs), K, JSON.stringify({ c, ...attrs }));
+    }
+    // The tile core with C, vec4 B.
+    const a = half([70, 300], 10), b = half([300, 68], 11), c = half([68], 12);
+    await check(lc.gemm(a.to(device), b.to(device), c.to(device), { beta: 0.5 }), exactReference(gemm, [a, b, c], { beta: 0.5 }), 300, 'tile gemm');
   });
 });
 

@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 // What every WebGPU kernel file uses: the kernel interface, a uniform-block writer and the context
 // a kernel encodes its dispatches with.
+import { bytesPerElement, type DType } from '../../dtype.js';
 import { LeptonError } from '../../errors.js';
 import type { OpInfo } from '../../ops/op.js';
 import type { Tensor, TensorMeta } from '../../tensor.js';
@@ -31,10 +32,32 @@ export interface KernelContext {
 export const ok: Support = { ok: true };
 export const no = (reason: string): Support => ({ ok: false, reason });
 
-/** Only float32 compute kernels exist (float16 variants are future work). */
+/** Kernels without float16 variants: float32 only. */
 export function allFloat32(op: string, inputs: readonly (TensorMeta | undefined)[]): Support {
   const bad = inputs.find((t) => t && t.dtype !== 'float32');
   return bad ? no(`${op} on webgpu needs float32 inputs, got ${bad.dtype}`) : ok;
+}
+
+/** Kernels with float16 variants (GEMM, conv): all inputs float32, or all float16 when the device has shader-f16. */
+export function allFloat32Or16(op: string, inputs: readonly (TensorMeta | undefined)[], features: ReadonlySet<string>): Support {
+  const first = inputs.find((t) => t !== undefined);
+  if (!first) return ok;
+  if (first.dtype !== 'float32' && first.dtype !== 'float16') return no(`${op} on webgpu needs float32 or float16 inputs, got ${first.dtype}`);
+  const mixed = inputs.find((t) => t && t.dtype !== first.dtype);
+  if (mixed) return no(`${op} on webgpu needs inputs of one dtype, got ${first.dtype} and ${mixed.dtype}`);
+  if (first.dtype === 'float16' && !features.has('shader-f16')) {
+    return no(`${op} on webgpu needs the shader-f16 feature for float16, which this device lacks (or LEPTON_WEBGPU_DISABLE_FEATURES turned off)`);
+  }
+  return ok;
+}
+
+/**
+ * How a program stores elements of `dtype`: its WGSL scalar type (placeholder T), the name suffix, and
+ * the files put in front (`enable f16;` must precede every declaration). Arithmetic stays f32: loads
+ * convert with f32(...), stores round once with T(...).
+ */
+export function storageType(dtype: DType): { readonly T: 'f32' | 'f16'; readonly prefix: readonly string[] } {
+  return dtype === 'float16' ? { T: 'f16', prefix: ['enable_f16'] } : { T: 'f32', prefix: [] };
 }
 
 /** Refuses tensors bigger than one storage binding. */
@@ -42,7 +65,7 @@ export function fitsBinding(op: string, metas: readonly (TensorMeta | undefined)
   const max = limits.maxStorageBufferBindingSize;
   for (const m of metas) {
     if (!m) continue;
-    let n = 4;
+    let n = bytesPerElement(m.dtype);
     for (const d of m.shape) n *= d;
     if (n > max) return no(`${op}: a tensor of ${n} bytes exceeds this device's maxStorageBufferBindingSize ${max}`);
   }

@@ -1,9 +1,11 @@
 // matmul (numpy) and gemm (ONNX): kernels/wgsl/matmul.wgsl on the shared GEMM tile core (gemm_tile.wgsl),
-// its tile height chosen by M, or on the skinny core (gemv.wgsl) when M is a few rows.
+// its tile height chosen by M, or on the skinny core (gemv.wgsl) when M is a few rows. float32, or
+// float16 buffers (shader-f16) with the same f32 cores: products summed in f32, the result rounded once.
+import type { DType } from '../../../dtype.js';
 import type { GemmInfo } from '../../../ops/gemm.js';
 import type { MatmulInfo } from '../../../ops/matmul.js';
 import type { Tensor } from '../../../tensor.js';
-import { allFloat32, fitsBinding, no, pad4, Uniforms, type GpuKernel } from '../kernel.js';
+import { allFloat32Or16, fitsBinding, no, pad4, storageType, Uniforms, type GpuKernel } from '../kernel.js';
 import type { Program } from '../runtime.js';
 import { TILE_N, tilePlaceholders, tileRowsFor, type TileRows } from './gemmTile.js';
 
@@ -26,16 +28,17 @@ function matmulGrid(shape: MatmulShape, M: number, N: number, nb: number): [numb
     : [Math.ceil(N / TILE_N), Math.ceil(M / (4 * shape.rows)), nb];
 }
 
-export function matmulProgram(hasC: boolean, act: 'none' | 'relu', bVec4 = false, shape: MatmulShape = { core: 'tile', rows: 16 }): Program {
+export function matmulProgram(hasC: boolean, act: 'none' | 'relu', bVec4 = false, shape: MatmulShape = { core: 'tile', rows: 16 }, dtype: DType = 'float32'): Program {
   const b = bVec4 ? 'matmul_b_vec4' : 'matmul_b_scalar';
   const constants = { HAS_C: hasC ? 1 : 0, ACT: ACT[act] };
   const bindings = ['read', 'read', 'read', 'write'] as const;
   const vec4 = bVec4 ? '_vec4' : '';
+  const { T, prefix } = storageType(dtype);
   if (shape.core === 'skinny') {
-    return { name: `matmul_f32_skinny${vec4}`, files: ['gemv', b, 'matmul'], constants: { ...constants, ROWS: shape.rows }, bindings };
+    return { name: `matmul_${T}_skinny${vec4}`, files: [...prefix, 'gemv', b, 'matmul'], placeholders: { T }, constants: { ...constants, ROWS: shape.rows }, bindings };
   }
   return {
-    name: `matmul_f32_tiled${vec4}_r${shape.rows}`, files: ['gemm_tile', b, 'matmul'], placeholders: tilePlaceholders(shape.rows),
+    name: `matmul_${T}_tiled${vec4}_r${shape.rows}`, files: [...prefix, 'gemm_tile', b, 'matmul'], placeholders: { ...tilePlaceholders(shape.rows), T },
     constants, bindings,
   };
 }
@@ -56,8 +59,8 @@ function batchStrides(t: Tensor, ownBatchRank: number, batch: readonly number[])
 }
 
 export const matmulKernel: GpuKernel<MatmulInfo> = {
-  supports(info, inputs, limits) {
-    const f = allFloat32('matmul', inputs);
+  supports(info, inputs, limits, features) {
+    const f = allFloat32Or16('matmul', inputs, features);
     if (!f.ok) return f;
     if (info.batch.length > 4) return no(`matmul on webgpu handles at most 4 batch dims, got ${info.batch.length}`);
     const nb = info.batch.reduce((x, y) => x * y, 1);
@@ -85,7 +88,7 @@ export const matmulKernel: GpuKernel<MatmulInfo> = {
     const ab = ctx.buffer(a);
     const shape = matmulShape(M);
     await ctx.encode([{
-      program: matmulProgram(false, info.activation, vec4, shape), buffers: [ab, ctx.buffer(b), ab, ctx.buffer(y!)], uniforms: u.buffer,
+      program: matmulProgram(false, info.activation, vec4, shape, info.dtype), buffers: [ab, ctx.buffer(b), ab, ctx.buffer(y!)], uniforms: u.buffer,
       workgroups: matmulGrid(shape, M, N, nb),
     }]);
   },
@@ -93,8 +96,8 @@ export const matmulKernel: GpuKernel<MatmulInfo> = {
 };
 
 export const gemmKernel: GpuKernel<GemmInfo> = {
-  supports(info, inputs, limits) {
-    const f = allFloat32('gemm', inputs);
+  supports(info, inputs, limits, features) {
+    const f = allFloat32Or16('gemm', inputs, features);
     if (!f.ok) return f;
     const max = limits.maxComputeWorkgroupsPerDimension;
     const [gx, gy] = matmulGrid(matmulShape(info.M), info.M, info.N, 1);
@@ -120,7 +123,7 @@ export const gemmKernel: GpuKernel<GemmInfo> = {
     const vec4 = vec4Aligned(N, b.offset, brs, bcs, []);
     const shape = matmulShape(M);
     await ctx.encode([{
-      program: matmulProgram(hasC, info.activation, vec4, shape), buffers: [ab, ctx.buffer(b), hasC ? ctx.buffer(c!) : ab, ctx.buffer(y!)], uniforms: u.buffer,
+      program: matmulProgram(hasC, info.activation, vec4, shape, info.dtype), buffers: [ab, ctx.buffer(b), hasC ? ctx.buffer(c!) : ab, ctx.buffer(y!)], uniforms: u.buffer,
       workgroups: matmulGrid(shape, M, N, 1),
     }]);
   },
