@@ -1,6 +1,6 @@
-// conv2d(params[18], x, w, bias|null, y, sync)
+// conv2d(params[18 or 19], x, w, bias|null, y, activation, sync)
 // params: N,C,H,W, M,OH,OW, KH,KW, strideH,strideW, padTop,padLeft,padBottom,padRight, dilationH,dilationW, groups
-// plus activation as argument 5.
+// and optionally maxPool2x2 (0/1: y is the activated conv max-pooled 2x2 / stride 2, [N,M,OH/2,OW/2]).
 #include "../kernels/cpu/conv2d.h"
 #include "binding_util.h"
 
@@ -8,8 +8,8 @@ namespace lepton {
 namespace {
 
 LEPTON_BINDING(conv2d, "conv2d") {
-  const std::vector<int64_t> q = arg_int_array(info, 0, "params", 18, 0, int64_t(1) << 31);
-  LEPTON_THROW_IF(q.size() != 18, "params must have 18 entries");
+  const std::vector<int64_t> q = arg_int_array(info, 0, "params", 19, 0, int64_t(1) << 31);
+  LEPTON_THROW_IF(q.size() != 18 && q.size() != 19, "params must have 18 or 19 entries");
   Conv2dParams p;
   p.N = q[0]; p.C = q[1]; p.H = q[2]; p.W = q[3];
   p.M = q[4]; p.OH = q[5]; p.OW = q[6];
@@ -19,6 +19,8 @@ LEPTON_BINDING(conv2d, "conv2d") {
   const int64_t pad_bottom = q[13], pad_right = q[14];
   p.dilation_h = q[15]; p.dilation_w = q[16];
   p.groups = q[17];
+  LEPTON_THROW_IF(q.size() == 19 && q[18] > 1, "params[18] (maxPool2x2) must be 0 or 1");
+  p.max_pool_2x2 = q.size() == 19 && q[18] == 1;
   ArrayArg x = arg_array(info, 1, "x", napi_float32_array);
   ArrayArg w = arg_array(info, 2, "w", napi_float32_array);
   ArrayArg bias = arg_array(info, 3, "bias", napi_float32_array, true);
@@ -38,7 +40,8 @@ LEPTON_BINDING(conv2d, "conv2d") {
   check_span(x, "x", 0, checked_product({p.N, p.C, p.H, p.W}, "x"));
   check_span(w, "w", 0, checked_product({p.M, p.C / p.groups, p.KH, p.KW}, "w"));
   if (bias.present) check_span(bias, "bias", 0, p.M);
-  check_span(y, "y", 0, checked_product({p.N, p.M, p.OH, p.OW}, "y"));
+  if (p.max_pool_2x2) LEPTON_THROW_IF(p.OH < 2 || p.OW < 2, "a fused 2x2 max pool needs a conv output of at least 2x2");
+  check_span(y, "y", 0, checked_product({p.N, p.M, p.max_pool_2x2 ? p.OH / 2 : p.OH, p.max_pool_2x2 ? p.OW / 2 : p.OW}, "y"));
   const float* xp = ptr<const float>(x);
   const float* wp = ptr<const float>(w);
   const float* bp = ptr<const float>(bias);

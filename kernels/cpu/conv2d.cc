@@ -26,6 +26,7 @@
 
 #include "cpu_features.h"
 #include "parallel.h"
+#include "pool.h"
 
 namespace lepton {
 namespace conv_detail {
@@ -404,8 +405,40 @@ void conv_general(const Conv2dParams& p, const float* x, const float* w, const f
 }  // namespace
 }  // namespace conv_detail
 
+namespace {
+
+// conv + 2x2/2 max pool for the paths without a pooling epilogue: blocks of images are convolved
+// into a buffer that stays in L2 and pooled from there, so the full-size conv output is never
+// written to memory and read back.
+void conv2d_then_pool(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
+  constexpr int64_t kBlockFloats = 128 * 1024;
+  const int64_t per_image = p.M * p.OH * p.OW;
+  const int64_t block = std::max<int64_t>(1, std::min(p.N, kBlockFloats / std::max<int64_t>(1, per_image)));
+  std::vector<float> buf(size_t(block * per_image));
+  Conv2dParams q = p;
+  q.max_pool_2x2 = false;
+  Pool2dParams pp{};
+  pp.C = p.M; pp.H = p.OH; pp.W = p.OW; pp.OH = p.OH / 2; pp.OW = p.OW / 2;
+  pp.KH = pp.KW = 2; pp.stride_h = pp.stride_w = 2; pp.dilation_h = pp.dilation_w = 1;
+  for (int64_t n0 = 0; n0 < p.N; n0 += block) {
+    q.N = pp.N = std::min(block, p.N - n0);
+    conv2d_f32(q, x + n0 * p.C * p.H * p.W, w, bias, buf.data());
+    max_pool2d_f32(pp, buf.data(), y + n0 * p.M * pp.OH * pp.OW, nullptr);
+  }
+}
+
+}  // namespace
+
 void conv2d_f32(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
   if (p.N <= 0 || p.M <= 0 || p.OH <= 0 || p.OW <= 0) return;
+  if (p.max_pool_2x2) {
+    if (p.OH < 2 || p.OW < 2) return;  // an empty pooled output
+    if (conv_detail::conv_winograd_applicable(p))
+      conv_detail::conv_winograd(p, x, w, bias, y);
+    else
+      conv2d_then_pool(p, x, w, bias, y);
+    return;
+  }
   const int64_t G = p.groups > 0 ? p.groups : 1;
   Conv2dParams q = p;
   q.groups = G;

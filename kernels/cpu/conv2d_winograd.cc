@@ -6,7 +6,8 @@
 //   2. the tile grid (ceil(OH/2) x ceil(OW/2), row-major, padded edges read as zero) is cut into
 //      blocks of T tiles; each (image, block) task, on the shared pool, transforms its input tiles
 //      (V[f], C x T), runs the 16 products Z[f] = U[f] V[f] with a 6x16 FMA micro-kernel, and
-//      applies the output transform with bias + relu straight into y.
+//      applies the output transform with bias + relu (and, when fused, a 2x2 max pool: each tile
+//      is one pool window) straight into y.
 // The per-thread workspace is 16 * (C + Mpad) * Tpad floats, T chosen so that it stays around the
 // L2 size (never fewer than 16 tiles), so it is bounded independently of N, H and W.
 // AVX2+FMA only (conv2d_winograd_avx2.cc); other CPUs keep the existing paths.
@@ -43,10 +44,10 @@ void wino_gemm_avx512(const float* U, int64_t Mld, int64_t Mpad, int64_t C, cons
                       int64_t Tpad, float* Z, int64_t f0, int64_t f1, int64_t mp0, int64_t mp1);
 void wino_output_transform_avx512(const float* Z, int64_t m0, int64_t m1, int64_t Mpad,
                                   int64_t Tpad, int64_t j0, int64_t T, int64_t ntw, int64_t OH,
-                                  int64_t OW, const float* bias, int relu, float* yn);
+                                  int64_t OW, const float* bias, int relu, int pool, float* yn);
 void wino_output_transform_avx2(const float* Z, int64_t m0, int64_t m1, int64_t Mpad, int64_t Tpad,
                                 int64_t j0, int64_t T, int64_t ntw, int64_t OH, int64_t OW,
-                                const float* bias, int relu, float* yn);
+                                const float* bias, int relu, int pool, float* yn);
 
 namespace {
 
@@ -114,6 +115,8 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
   const int64_t nth = (OH + 1) / 2, ntw = (OW + 1) / 2, tiles = nth * ntw;
   const int64_t threads = parallel_thread_count();
   const int relu = p.activation == Activation::relu ? 1 : 0;
+  const int pool = p.max_pool_2x2 ? 1 : 0;
+  const int64_t yimg = pool ? M * (OH / 2) * (OW / 2) : M * OH * OW;  // floats of one output image
 
   // Transformed weights [16][C][Mld] (Mld = Mpad rounded up to 8, so the micro-kernel's MR-row
   // panels stay inside a row; no zero-fill: every element, zero columns >= M included, is written
@@ -157,7 +160,7 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
         if (n == 0) wino_transform_weights_avx2(w, M, C, Mld, m0, std::min(m1, Mld), U);
         wino_gemm(U, Mld, Mpad, C, V, Tpad, Z, 0, 16, m0 / MR, std::min(m1, Mpad) / MR);
         wino_output_transform(Z, m0, std::min(m1, M), Mpad, Tpad, 0, tiles, ntw, OH, OW, bias,
-                                   relu, y + n * M * OH * OW);
+                                   relu, pool, y + n * yimg);
       });
     }
     return;
@@ -210,8 +213,8 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
         wino_input_transform_avx2(x + n * C * H * W, C, 0, C, H, W, p.pad_top, p.pad_left, ntw, j0, tb,
                                   Tbpad, 0, V, stage, nullptr, 0);
       wino_gemm(U, Mld, Mpad, C, V, Tbpad, Z, 0, 16, 0, Mpad / MR);
-      wino_output_transform(Z, 0, M, Mpad, Tbpad, j0, tb, ntw, OH, OW, bias, relu,
-                                 y + n * M * OH * OW);
+      wino_output_transform(Z, 0, M, Mpad, Tbpad, j0, tb, ntw, OH, OW, bias, relu, pool,
+                                 y + n * yimg);
       return;
     }
     const int64_t n0 = task * per, ni = std::min(per, p.N - n0);
@@ -228,8 +231,8 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
     }
     wino_gemm(U, Mld, Mpad, C, V, Tbpad, Z, 0, 16, 0, Mpad / MR);
     for (int64_t i = 0; i < ni; ++i)
-      wino_output_transform(Z + i * tiles, 0, M, Mpad, Tbpad, 0, tiles, ntw, OH, OW, bias, relu,
-                                 y + (n0 + i) * M * OH * OW);
+      wino_output_transform(Z + i * tiles, 0, M, Mpad, Tbpad, 0, tiles, ntw, OH, OW, bias, relu, pool,
+                                 y + (n0 + i) * yimg);
   });
 }
 

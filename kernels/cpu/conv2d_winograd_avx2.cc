@@ -197,8 +197,8 @@ void wino_gemm_avx2(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const 
 // The output transform (conv2d_winograd_output.h), row tails through a buffer.
 void wino_output_transform_avx2(const float* Z, int64_t m0, int64_t m1, int64_t Mpad, int64_t Tpad,
                                 int64_t j0, int64_t T, int64_t ntw, int64_t OH, int64_t OW,
-                                const float* bias, int relu, float* yn) {
-  wino_output_transform_impl<WinoTailBuffered>(Z, m0, m1, Mpad, Tpad, j0, T, ntw, OH, OW, bias, relu, yn);
+                                const float* bias, int relu, int pool, float* yn) {
+  wino_output_transform_impl<WinoTailBuffered>(Z, m0, m1, Mpad, Tpad, j0, T, ntw, OH, OW, bias, relu, pool, yn);
 }
 
 }  // namespace conv_detail

@@ -47,6 +47,7 @@ struct WinoTailMasked {
     _mm512_mask_storeu_ps(y0, mask, _mm512_insertf32x8(_mm512_castps256_ps512(r00), r01, 1));
     if (two_rows) _mm512_mask_storeu_ps(y1, mask, _mm512_insertf32x8(_mm512_castps256_ps512(r10), r11, 1));
   }
+  static void store_part(float* y, int64_t cnt, __m256 v) { _mm256_mask_storeu_ps(y, __mmask8((1u << cnt) - 1u), v); }
 };
 
 }  // namespace
@@ -54,8 +55,8 @@ struct WinoTailMasked {
 // The output transform (conv2d_winograd_output.h), row tails as masked stores.
 void wino_output_transform_avx512(const float* Z, int64_t m0, int64_t m1, int64_t Mpad,
                                   int64_t Tpad, int64_t j0, int64_t T, int64_t ntw, int64_t OH,
-                                  int64_t OW, const float* bias, int relu, float* yn) {
-  wino_output_transform_impl<WinoTailMasked>(Z, m0, m1, Mpad, Tpad, j0, T, ntw, OH, OW, bias, relu, yn);
+                                  int64_t OW, const float* bias, int relu, int pool, float* yn) {
+  wino_output_transform_impl<WinoTailMasked>(Z, m0, m1, Mpad, Tpad, j0, T, ntw, OH, OW, bias, relu, pool, yn);
 }
 
 // Z[f] (Mpad x Tpad) = U[f]^T (Mpad x C, ld Mld) * V[f] (C x Tpad) for frequencies [f0, f1),

@@ -14,7 +14,7 @@ namespace lepton {
 namespace conv_detail {
 namespace {
 
-// Outputs of 8 tiles of one tile row: r0/r1 hold row 0's 16 values (tile t's pair at 2t, 2t + 1),
+// Outputs of 8 tiles of one tile row: r00/r01 hold row 0's 16 values (tile t's pair at 2t, 2t + 1),
 // r2/r3 row 1's. Stores the first cnt (<= 16) of row 0 at y0 and, if two_rows, of row 1 at y1.
 struct WinoTailBuffered {
   static void store(float* y0, float* y1, bool two_rows, int64_t cnt, __m256 r00, __m256 r01,
@@ -28,19 +28,28 @@ struct WinoTailBuffered {
     if (two_rows)
       for (int64_t q = 0; q < cnt; ++q) y1[q] = tmp[1][q];
   }
+  // The first cnt (< 8) of v at y.
+  static void store_part(float* y, int64_t cnt, __m256 v) {
+    alignas(32) float tmp[8];
+    _mm256_store_ps(tmp, v);
+    for (int64_t q = 0; q < cnt; ++q) y[q] = tmp[q];
+  }
 };
 
 // y[m, oh, ow], m in [m0, m1), for tiles [j0, j0 + T) of one image from Z, + bias, relu. yn is
-// [M][OH][OW]. Z must have 8 readable floats past its end (partial chunks read whole vectors).
+// [M][OH][OW]; with pool, the max of each tile's 2x2 outputs (a 2x2 / stride-2 max pool, floor:
+// tiles with an output row or column outside the conv output are dropped) into yn [M][OH/2][OW/2].
+// Z must have 8 readable floats past its end (partial chunks read whole vectors).
 template <class Tail>
 void wino_output_transform_impl(const float* Z, int64_t m0, int64_t m1, int64_t Mpad, int64_t Tpad,
                                 int64_t j0, int64_t T, int64_t ntw, int64_t OH, int64_t OW,
-                                const float* bias, int relu, float* yn) {
+                                const float* bias, int relu, int pool, float* yn) {
+  const int64_t PH = OH / 2, PW = OW / 2;
   const int64_t fstride = wino_z_fstride(Mpad, Tpad);
   const __m256 vz = _mm256_setzero_ps();
   for (int64_t m = m0; m < m1; ++m) {
     const float* zm = Z + m * Tpad;
-    float* ym = yn + m * OH * OW;
+    float* ym = yn + m * (pool ? PH * PW : OH * OW);
     const __m256 vb = _mm256_set1_ps(bias ? bias[m] : 0.f);
     for (int64_t j = j0; j < j0 + T;) {
       const int64_t th = j / ntw, twa = j % ntw;
@@ -68,6 +77,19 @@ void wino_output_transform_impl(const float* Z, int64_t m0, int64_t m1, int64_t 
           y01 = _mm256_max_ps(y01, vz);
           y10 = _mm256_max_ps(y10, vz);
           y11 = _mm256_max_ps(y11, vz);
+        }
+        if (pool) {
+          if (th >= PH || tw >= PW) continue;
+          // In window order, a later value replacing only when greater: max_ps(a, m) is a > m ? a : m,
+          // MaxPool's first-maximum (and NaN) rule.
+          const __m256 v = _mm256_max_ps(y11, _mm256_max_ps(y10, _mm256_max_ps(y01, y00)));
+          float* yp = ym + th * PW + tw;
+          const int64_t cnt = n < PW - tw ? n : PW - tw;
+          if (cnt == 8)
+            _mm256_storeu_ps(yp, v);
+          else
+            Tail::store_part(yp, cnt, v);
+          continue;
         }
         // Interleave: row 0 = y00[0] y01[0] y00[1] y01[1] ...
         const __m256 l0 = _mm256_unpacklo_ps(y00, y01), h0 = _mm256_unpackhi_ps(y00, y01);

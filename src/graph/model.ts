@@ -55,7 +55,7 @@ export async function compile(graph: GraphIR, options: CompileOptions = {}): Pro
   const { ids, skipped } = resolveDevices(options.devices);
   const cpu = deviceFor('cpu');
   const profiles = new Map(await Promise.all([...new Set([...ids, 'cpu'])].map(async (id) => [id, await deviceProfile(deviceFor(id))] as const)));
-  const fused = options.fuse === false ? noFusion(graph) : await fuse(graph);
+  const fused = options.fuse === false ? noFusion(graph) : await fuse(graph, { cpuOnly: ids.every((id) => id === 'cpu') });
   const model = new Model(fused, ids, skipped, profiles, { backend: cpu, profile: profiles.get('cpu')! }, graph.nodes.length);
   const shapes = new Map([...graph.inputs].map(([name, v]) => [name, options.shapes?.[name] ?? v.shape.map((d) => (d < 0 ? 1 : d))]));
   model.plan(shapes);

@@ -21,7 +21,7 @@ afterAll(() => {
   slow.unregister();
 });
 
-test('a compiled CNN on the CPU matches the eager ops; relu, bias add and matmul+add are fused', async () => {
+test('a compiled CNN on the CPU matches the eager ops; relu, bias add, matmul+add and the 2x2 pool are fused', async () => {
   const { graph, eager } = smallCnn();
   const model = await lc.compile(graph, { devices: ['cpu'] });
   const x = input(3);
@@ -29,9 +29,9 @@ test('a compiled CNN on the CPU matches the eager ops; relu, bias add and matmul
   await expectNear(y!, eager(x));
   expect(model.passes.map((p) => p.name)).toEqual(['fusion', 'placement', 'schedule', 'memory plan']);
   const ops = model.placement.map((p) => p.op);
-  expect(ops).toEqual(['conv2d', 'maxPool2d', 'conv2d', 'flatten', 'gemm', 'softmax']);
-  expect(model.placement[0]!.fused).toEqual(['relu_1']);
-  expect(model.placement[2]!.fused.length).toBe(2); // add + relu
+  expect(ops).toEqual(['conv2dMaxPool', 'conv2d', 'flatten', 'gemm', 'softmax']);
+  expect(model.placement[0]!.fused).toEqual(['relu_1', 'maxPool2d_2']);
+  expect(model.placement[1]!.fused.length).toBe(2); // add + relu
   expect(model.placement.every((p) => p.device === 'cpu')).toBe(true);
   // a second batch size gets its own plan
   const x5 = input(5, 11);

@@ -7,9 +7,13 @@
  *      add(gemm(a, b), row constant) (no c, beta 1) -> gemm(a, b, c)
  *   c. relu(conv2d | matmul | gemm)              -> the same op with activation 'relu'
  *      gelu (exact) or sigmoid of a conv2d        -> conv2d with activation 'gelu' / 'sigmoid'
+ *   d. maxPool2d 2x2 / stride 2, no padding, of a conv2d (activation none or relu), in plans that
+ *      run on the CPU alone                      -> conv2dMaxPool (the CPU pools in the conv's
+ *      epilogue; no other device has that kernel, so other plans keep the two nodes)
  */
 import { LeptonError } from '../../errors.js';
 import { conv2d } from '../../ops/conv2d.js';
+import { conv2dMaxPool } from '../../ops/conv2dMaxPool.js';
 import { gemm } from '../../ops/gemm.js';
 import type { OpDef } from '../../ops/op.js';
 import { tensor } from '../../tensor.js';
@@ -41,7 +45,12 @@ const ACTIVATED = ['conv2d', 'matmul', 'gemm'];
 /** Folding reads constants on the host as numbers: float16 data (stored as bits) is left alone. */
 const HOST_FLOAT: readonly string[] = ['float32', 'float64'];
 
-export async function fuse(g: GraphIR): Promise<FusedGraph> {
+export interface FuseOptions {
+  /** Every node will run on the CPU: CPU-only fused kernels may be used. */
+  readonly cpuOnly?: boolean;
+}
+
+export async function fuse(g: GraphIR, options: FuseOptions = {}): Promise<FusedGraph> {
   let nodes: PassNode[] = g.nodes.map((n) => ({ name: n.name, op: n.op, inputs: n.inputs, attrs: n.attrs, device: n.device, outputs: n.outputs, fused: [] }));
   const outputs = new Set([...g.outputs.values()].map((v) => v.id));
 
@@ -95,6 +104,16 @@ export async function fuse(g: GraphIR): Promise<FusedGraph> {
         }
         if (changed) break;
       }
+      // d. a 2x2 / stride-2 max pool into the conv before it (CPU plans)
+      if (options.cpuOnly && n.op.name === 'maxPool2d' && isPool2x2(n.attrs) && n.outputs.length === 1 && n.outputs[0]!.dtype === 'float32') {
+        const p = soleProducer(n.inputs[0]);
+        const act = p?.attrs.activation ?? 'none';
+        if (p?.op === conv2d && samePin(p, n) && (p.device ?? 'cpu') === 'cpu' && (act === 'none' || act === 'relu')) {
+          replace(n, p, { op: conv2dMaxPool, inputs: p.inputs, attrs: p.attrs, device: p.device });
+          changed = true;
+          break;
+        }
+      }
       // c. relu into its producer; gelu and sigmoid into a conv2d
       const act = n.op.name === 'relu' ? 'relu'
         : (n.op.name === 'gelu' && (n.attrs.approximate ?? 'none') === 'none') || n.op.name === 'sigmoid' ? n.op.name : undefined;
@@ -110,6 +129,15 @@ export async function fuse(g: GraphIR): Promise<FusedGraph> {
     }
   }
   return { nodes, inputs: g.inputs, outputs: g.outputs };
+}
+
+/** maxPool2d attributes of a plain 2x2 window at stride 2: no padding or dilation, floor, no indices. */
+function isPool2x2(a: Readonly<Record<string, unknown>>): boolean {
+  const is = (v: unknown, want: readonly number[]) => Array.isArray(v) && v.length === want.length && v.every((x, i) => x === want[i]);
+  return is(a.kernelShape, [2, 2]) && is(a.strides, [2, 2]) &&
+    (a.pads === undefined || (Array.isArray(a.pads) && a.pads.every((x) => x === 0))) &&
+    (a.dilations === undefined || is(a.dilations, [1, 1])) && !a.ceilMode && !a.returnIndices &&
+    (a.autoPad === undefined || a.autoPad === 'NOTSET' || a.autoPad === 'VALID');
 }
 
 /** The listed attributes that are set. */

@@ -1,4 +1,4 @@
-import { conv2dKernel } from './conv2d.js';
+import { conv2dKernel, conv2dMaxPoolKernel } from './conv2d.js';
 import { elementwiseKernels } from './elementwise.js';
 import type { CpuKernel } from './kernel.js';
 import { layoutKernels } from './layout.js';
@@ -12,6 +12,7 @@ export const cpuKernels: Readonly<Record<string, CpuKernel>> = {
   matmul: matmulKernel,
   gemm: gemmKernel,
   conv2d: conv2dKernel,
+  conv2dMaxPool: conv2dMaxPoolKernel,
   ...elementwiseKernels,
   ...layoutKernels,
   ...normalizationKernels,
