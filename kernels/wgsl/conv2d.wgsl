@@ -3,7 +3,8 @@
 // k = (c, kh, kw) over Cg*KH*KW and p = (n, oh, ow) over N*OH*OW; the im2col matrix is never built:
 // each invocation decodes its staging columns (output pixels) once, then reads the input windows directly.
 // KW and KHW (= KH*KW) are pipeline constants so that decoding k divides by constants.
-// Epilogue: bias, activation.
+// Epilogue: bias, activation. Buffers hold {{T}} (f32, or f16 with f32 arithmetic: loads convert,
+// the store rounds once).
 struct Params {
   xStrides: vec4u,
   wStrides: vec4u,
@@ -23,10 +24,10 @@ override KHW: u32 = 1u;
 // w is row-major [M][Cg*KH*KW] (the usual weights): A rows are read without decoding k.
 override W_CONTIG: bool = false;
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<{{T}}>;
+@group(0) @binding(1) var<storage, read> w: array<{{T}}>;
+@group(0) @binding(2) var<storage, read> bias: array<{{T}}>;
+@group(0) @binding(3) var<storage, read_write> y: array<{{T}}>;
 @group(0) @binding(4) var<uniform> p: Params;
 
 fn gemmDims() -> vec3u {
@@ -42,14 +43,14 @@ fn loadW(group: u32, m: u32, k: u32) -> f32 {
   }
   let r = k % KHW;
   let s = p.wStrides;
-  return w[p.wOffset + (group * p.Mg + m) * s.x + (k / KHW) * s.y + (r / KW) * s.z + (r % KW) * s.w];
+  return f32(w[p.wOffset + (group * p.Mg + m) * s.x + (k / KHW) * s.y + (r / KW) * s.z + (r % KW) * s.w]);
 }
 
 fn loadA4(group: u32, m: u32, k: u32) -> vec4f {
   let K = p.Cg * KHW;
   if (W_CONTIG && m < p.Mg && k + 3u < K) {
     let i = p.wOffset + (group * p.Mg + m) * K + k;
-    return vec4f(w[i], w[i + 1u], w[i + 2u], w[i + 3u]);
+    return vec4f(f32(w[i]), f32(w[i + 1u]), f32(w[i + 2u]), f32(w[i + 3u]));
   }
   return vec4f(loadW(group, m, k), loadW(group, m, k + 1u), loadW(group, m, k + 2u), loadW(group, m, k + 3u));
 }
@@ -84,7 +85,7 @@ fn loadX(ok: bool, base: u32, ih: i32, iw: i32) -> f32 {
   if (!ok || ih < 0 || iw < 0 || ih >= i32(p.H) || iw >= i32(p.W)) {
     return 0.0;
   }
-  return x[base + u32(ih) * p.xStrides.z + u32(iw) * p.xStrides.w];
+  return f32(x[base + u32(ih) * p.xStrides.z + u32(iw) * p.xStrides.w]);
 }
 
 // im2col[k, col..col+3] for the columns given to prepareCols.
@@ -103,7 +104,7 @@ fn loadB4(group: u32, k: u32, col: u32) -> vec4f {
 fn epilogue(oc: u32, value: f32) -> f32 {
   var v = value;
   if (HAS_BIAS) {
-    v += bias[p.biasOffset + oc * p.biasStride];
+    v += f32(bias[p.biasOffset + oc * p.biasStride]);
   }
   return activate(ACT, v);
 }
@@ -118,7 +119,7 @@ fn storeC4(group: u32, m: u32, col: u32, value: vec4f, dims: vec3u) {
     if (col + j >= dims.y) {
       return;
     }
-    y[(n * p.M + oc) * ohw + q] = epilogue(oc, value[j]);
+    y[(n * p.M + oc) * ohw + q] = {{T}}(epilogue(oc, value[j]));
     q++;
     if (q == ohw) {
       q = 0u;

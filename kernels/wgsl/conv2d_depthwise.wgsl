@@ -1,5 +1,6 @@
 // conv2d with one input channel per group (depthwise, channel multiplier Mg): a direct kernel,
-// one invocation per output element. Same uniform block and epilogue as conv2d.wgsl.
+// one invocation per output element. Same uniform block and epilogue as conv2d.wgsl; buffers hold {{T}}
+// (f32, or f16 summed in f32 and rounded once).
 struct Params {
   xStrides: vec4u,
   wStrides: vec4u,
@@ -14,10 +15,10 @@ struct Params {
 override HAS_BIAS: bool = false;
 override ACT: u32 = 0u;
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<{{T}}>;
+@group(0) @binding(1) var<storage, read> w: array<{{T}}>;
+@group(0) @binding(2) var<storage, read> bias: array<{{T}}>;
+@group(0) @binding(3) var<storage, read_write> y: array<{{T}}>;
 @group(0) @binding(4) var<uniform> p: Params;
 
 @compute @workgroup_size(256)
@@ -45,12 +46,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     for (var kw = 0u; kw < p.KW; kw++) {
       let iw = i32(ow * p.strideW + kw * p.dilW) - i32(p.padL);
       if (iw >= 0 && iw < i32(p.W)) {
-        acc += x[xBase + u32(ih) * xs.z + u32(iw) * xs.w] * w[wBase + kh * ws.z + kw * ws.w];
+        acc += f32(x[xBase + u32(ih) * xs.z + u32(iw) * xs.w]) * f32(w[wBase + kh * ws.z + kw * ws.w]);
       }
     }
   }
   if (HAS_BIAS) {
-    acc += bias[p.biasOffset + m * p.biasStride];
+    acc += f32(bias[p.biasOffset + m * p.biasStride]);
   }
-  y[i] = activate(ACT, acc);
+  y[i] = {{T}}(activate(ACT, acc));
 }

@@ -1,8 +1,9 @@
 import * as lc from '../../src/index.js';
 import { conv2d } from '../../src/ops/conv2d.js';
 import type { AutoPad } from '../../src/ops/window.js';
-import { expectClose, referenceOutputs } from '../helpers/compare.js';
+import { exactReference, expectClose, float16Tol, fromHalf, referenceOutputs } from '../helpers/compare.js';
 import { testDevices } from '../helpers/devices.js';
+import { runsFloat16 } from '../helpers/ops.js';
 import { randomArray, randomInt, rng } from '../helpers/random.js';
 
 // Each output sums C/groups*KH*KW float32 products of values in [-1, 1]: bound the
@@ -173,6 +174,49 @@ describe.each(devices)('conv2d on %s', (device) => {
     const y = lc.conv2d(x.to(device), w.to(device), { pads: [1, 1, 1, 1], activation: 'relu' });
     const { outputs } = referenceOutputs(conv2d, [x, w], { pads: [1, 1, 1, 1], activation: 'relu' });
     expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(27));
+  });
+});
+
+// float16 in and out, float32 sums and epilogue (float16Tol says why the tolerance is what it is):
+// the implicit GEMM and the depthwise kernel, bias, every fused activation, odd element counts,
+// batches, K = 256*9 = 2304, and strided views on the device.
+describe.each(devices)('float16 conv2d on %s', (device) => {
+  const stays = runsFloat16(device);
+  const half = (shape: number[], seed: number) => lc.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), shape, { dtype: 'float16' });
+  async function check16(x: lc.Tensor, w: lc.Tensor, bias: lc.Tensor | undefined, opts: lc.Conv2dOptions, dev: { x: lc.Tensor; w: lc.Tensor }, label: string) {
+    const { info, output } = exactReference(conv2d, [x, w, bias], opts);
+    const y = lc.conv2d(dev.x, dev.w, { ...opts, bias: bias?.to(device) });
+    expect(y.dtype).toBe('float16');
+    if (stays) expect(y.device).toBe(device);
+    expectClose(fromHalf(await y.data<Uint16Array>()), output, float16Tol((info.C / info.groups) * info.KH * info.KW), label);
+  }
+
+  test('implicit GEMM and depthwise, bias and activations', async () => {
+    let seed = 900;
+    const cases: Case[] = [
+      { x: [1, 1, 5, 5], w: [1, 1, 3, 3], opts: { pads: [1, 1, 1, 1] } },
+      { x: [2, 16, 9, 11], w: [24, 16, 1, 1], opts: {}, bias: true },
+      { x: [1, 6, 11, 7], w: [9, 2, 3, 2], opts: { groups: 3, pads: [0, 1, 2, 1], strides: [2, 1] }, bias: true },
+      { x: [1, 3, 17, 19], w: [5, 3, 3, 3], opts: { dilations: [2, 3], pads: [2, 1, 0, 3], activation: 'relu' } },
+      { x: [1, 256, 5, 5], w: [7, 256, 3, 3], opts: { pads: [1, 1, 1, 1] }, bias: true },
+      { x: [2, 3, 9, 9], w: [70, 3, 3, 3], opts: { pads: [1, 1, 1, 1], activation: 'gelu' }, bias: true },
+      { x: [2, 12, 10, 9], w: [12, 1, 3, 3], opts: { groups: 12, pads: [1, 1, 1, 1], activation: 'relu' }, bias: true },
+      { x: [1, 4, 7, 7], w: [8, 1, 3, 3], opts: { groups: 4, strides: [2, 2], activation: 'sigmoid' }, bias: true },
+      { x: [1, 3, 5, 5], w: [3, 1, 3, 3], opts: { groups: 3, activation: 'gelu' } },
+    ];
+    for (const c of cases) {
+      const x = half(c.x, seed), w = half(c.w, seed + 1), bias = c.bias ? half([c.w[0]!], seed + 2) : undefined;
+      seed += 3;
+      await check16(x, w, bias, c.opts, { x: x.to(device), w: w.to(device) }, JSON.stringify(c));
+    }
+  });
+
+  test('strided views on the device: a transposed input and transposed weights', async () => {
+    const xs = half([2, 9, 8, 3], 950), ws = half([3, 3, 3, 5], 951); // N,W,H,C and KH,KW,C,M
+    const xp = [0, 3, 2, 1], wp = [3, 2, 0, 1];
+    const dev = { x: lc.transpose(xs.to(device), { perm: xp }), w: lc.transpose(ws.to(device), { perm: wp }) };
+    expect(dev.x.contiguous || dev.w.contiguous).toBe(false);
+    await check16(lc.transpose(xs, { perm: xp }), lc.transpose(ws, { perm: wp }), half([5], 952), { pads: [1, 1, 1, 1], activation: 'relu' }, dev, 'strided');
   });
 });
 

@@ -1,8 +1,10 @@
 // conv2d: implicit GEMM on the shared tile core (conv2d.wgsl), or a direct kernel when each group
 // has one input channel (conv2d_depthwise.wgsl). Bias and activation are fused in the epilogue.
+// float32, or float16 buffers (shader-f16) summed in f32 with the epilogue in f32, rounded once.
+import type { DType } from '../../../dtype.js';
 import type { ConvActivation } from '../../../ops/attrs.js';
 import type { Conv2dInfo } from '../../../ops/conv2d.js';
-import { allFloat32, fitsBinding, grid1d, no, Uniforms, type GpuKernel } from '../kernel.js';
+import { allFloat32Or16, fitsBinding, grid1d, no, storageType, Uniforms, type GpuKernel } from '../kernel.js';
 import type { Program } from '../runtime.js';
 import { TILE_N, tilePlaceholders, tileRowsFor, type TileRows } from './gemmTile.js';
 
@@ -18,12 +20,14 @@ export interface ConvGemmShape {
   readonly wContiguous?: boolean;
 }
 
-export function conv2dProgram(depthwise: boolean, hasBias: boolean, act: ConvActivation, shape: ConvGemmShape = { KH: 3, KW: 3, rows: 16, wContiguous: true }): Program {
+export function conv2dProgram(depthwise: boolean, hasBias: boolean, act: ConvActivation, shape: ConvGemmShape = { KH: 3, KW: 3, rows: 16, wContiguous: true },
+  dtype: DType = 'float32'): Program {
   const constants = { HAS_BIAS: hasBias ? 1 : 0, ACT: ACT[act] };
+  const { T, prefix } = storageType(dtype);
   return depthwise
-    ? { name: 'conv2d_f32_depthwise', files: ['activation', 'conv2d_depthwise'], constants, bindings: ['read', 'read', 'read', 'write'] }
+    ? { name: `conv2d_${T}_depthwise`, files: [...prefix, 'activation', 'conv2d_depthwise'], placeholders: { T }, constants, bindings: ['read', 'read', 'read', 'write'] }
     : {
-      name: `conv2d_f32_implicit_gemm_r${shape.rows}`, files: ['activation', 'gemm_tile', 'conv2d'], placeholders: tilePlaceholders(shape.rows),
+      name: `conv2d_${T}_implicit_gemm_r${shape.rows}`, files: [...prefix, 'activation', 'gemm_tile', 'conv2d'], placeholders: { ...tilePlaceholders(shape.rows), T },
       constants: { ...constants, KW: shape.KW, KHW: shape.KH * shape.KW, W_CONTIG: shape.wContiguous ? 1 : 0 }, bindings: ['read', 'read', 'read', 'write'],
     };
 }
@@ -34,8 +38,8 @@ function isDepthwise(info: Conv2dInfo): boolean {
 }
 
 export const conv2dKernel: GpuKernel<Conv2dInfo> = {
-  supports(info, inputs, limits) {
-    const f = allFloat32('conv2d', inputs);
+  supports(info, inputs, limits, features) {
+    const f = allFloat32Or16('conv2d', inputs, features);
     if (!f.ok) return f;
     const max = limits.maxComputeWorkgroupsPerDimension;
     const cols = info.N * info.OH * info.OW;
@@ -64,7 +68,7 @@ export const conv2dKernel: GpuKernel<Conv2dInfo> = {
     const shape: ConvGemmShape = { KH: info.KH, KW: info.KW, rows: tileRowsFor(Mg), wContiguous };
     const workgroups: [number, number, number] = depthwise ? g.workgroups : [Math.ceil((info.N * info.OH * info.OW) / TILE_N), Math.ceil(Mg / (4 * shape.rows)), info.groups];
     await ctx.encode([{
-      program: conv2dProgram(depthwise, b !== undefined, info.activation, shape),
+      program: conv2dProgram(depthwise, b !== undefined, info.activation, shape, info.dtype),
       buffers: [xb, ctx.buffer(w), b ? ctx.buffer(b) : xb, ctx.buffer(y!)], uniforms: u.buffer, workgroups,
     }]);
   },
