@@ -16,7 +16,8 @@ namespace gemm_detail {
 // (zmm28-29), two for broadcast A values (zmm30-31). Per k: 28 FMAs (14 cycles on two 512-bit
 // FMA pipes) against 2 loads + 14 broadcasts, so the FMA pipes, not the load ports, bound it; 28
 // independent chains cover the FMA latency. The k loop is hand-scheduled inline assembly
-// (unrolled by 4) so the compiler cannot spill or copy around the FMA chains.
+// (unrolled by 4) so the compiler cannot spill or copy around the FMA chains. B is read with
+// unaligned loads: the conv paths pass panels that are only 16-byte aligned.
 void avx512_kernel_14x32(int64_t k, const float* a, const float* b, float* c, int64_t ldc,
                          float alpha, float beta) {
   alignas(64) float acc[14 * 32];
@@ -59,8 +60,8 @@ void avx512_kernel_14x32(int64_t k, const float* a, const float* b, float* c, in
       ".p2align 5\n\t"
       "1:\n\t"
       "prefetcht0 448(%[a])\n\t"
-      "vmovaps 0(%[b]), %%zmm28\n\t"
-      "vmovaps 64(%[b]), %%zmm29\n\t"
+      "vmovups 0(%[b]), %%zmm28\n\t"
+      "vmovups 64(%[b]), %%zmm29\n\t"
       "vbroadcastss 0(%[a]), %%zmm30\n\t"
       "vfmadd231ps %%zmm28, %%zmm30, %%zmm0\n\t"
       "vfmadd231ps %%zmm29, %%zmm30, %%zmm1\n\t"
@@ -104,8 +105,8 @@ void avx512_kernel_14x32(int64_t k, const float* a, const float* b, float* c, in
       "vfmadd231ps %%zmm28, %%zmm31, %%zmm26\n\t"
       "vfmadd231ps %%zmm29, %%zmm31, %%zmm27\n\t"
       "prefetcht0 512(%[a])\n\t"
-      "vmovaps 128(%[b]), %%zmm28\n\t"
-      "vmovaps 192(%[b]), %%zmm29\n\t"
+      "vmovups 128(%[b]), %%zmm28\n\t"
+      "vmovups 192(%[b]), %%zmm29\n\t"
       "vbroadcastss 56(%[a]), %%zmm30\n\t"
       "vfmadd231ps %%zmm28, %%zmm30, %%zmm0\n\t"
       "vfmadd231ps %%zmm29, %%zmm30, %%zmm1\n\t"
@@ -149,8 +150,8 @@ void avx512_kernel_14x32(int64_t k, const float* a, const float* b, float* c, in
       "vfmadd231ps %%zmm28, %%zmm31, %%zmm26\n\t"
       "vfmadd231ps %%zmm29, %%zmm31, %%zmm27\n\t"
       "prefetcht0 576(%[a])\n\t"
-      "vmovaps 256(%[b]), %%zmm28\n\t"
-      "vmovaps 320(%[b]), %%zmm29\n\t"
+      "vmovups 256(%[b]), %%zmm28\n\t"
+      "vmovups 320(%[b]), %%zmm29\n\t"
       "vbroadcastss 112(%[a]), %%zmm30\n\t"
       "vfmadd231ps %%zmm28, %%zmm30, %%zmm0\n\t"
       "vfmadd231ps %%zmm29, %%zmm30, %%zmm1\n\t"
@@ -194,8 +195,8 @@ void avx512_kernel_14x32(int64_t k, const float* a, const float* b, float* c, in
       "vfmadd231ps %%zmm28, %%zmm31, %%zmm26\n\t"
       "vfmadd231ps %%zmm29, %%zmm31, %%zmm27\n\t"
       "prefetcht0 640(%[a])\n\t"
-      "vmovaps 384(%[b]), %%zmm28\n\t"
-      "vmovaps 448(%[b]), %%zmm29\n\t"
+      "vmovups 384(%[b]), %%zmm28\n\t"
+      "vmovups 448(%[b]), %%zmm29\n\t"
       "vbroadcastss 168(%[a]), %%zmm30\n\t"
       "vfmadd231ps %%zmm28, %%zmm30, %%zmm0\n\t"
       "vfmadd231ps %%zmm29, %%zmm30, %%zmm1\n\t"
@@ -246,8 +247,8 @@ void avx512_kernel_14x32(int64_t k, const float* a, const float* b, float* c, in
       "test %[k1], %[k1]\n\t"
       "jz 4f\n\t"
       "3:\n\t"
-      "vmovaps 0(%[b]), %%zmm28\n\t"
-      "vmovaps 64(%[b]), %%zmm29\n\t"
+      "vmovups 0(%[b]), %%zmm28\n\t"
+      "vmovups 64(%[b]), %%zmm29\n\t"
       "vbroadcastss 0(%[a]), %%zmm30\n\t"
       "vfmadd231ps %%zmm28, %%zmm30, %%zmm0\n\t"
       "vfmadd231ps %%zmm29, %%zmm30, %%zmm1\n\t"
