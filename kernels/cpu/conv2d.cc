@@ -10,9 +10,10 @@
 //    padded image (conv2d_direct.cc), no im2col.
 //  * Cg == 1 (depthwise, any channel multiplier): a direct kernel per output plane (AVX2 in
 //    conv2d_avx2.cc on a zero-padded copy of the plane, portable below), threaded over N*M planes.
-//  * everything else, AVX2: implicit GEMM on packed operands. Weights are packed once into 6-row
-//    panels; im2col of a slice of output pixels is written straight into 16-column panels
-//    (bounded per-thread buffer) and multiplied by a 6x16 FMA micro-kernel (conv2d_avx2.cc) that
+//  * everything else, AVX2 / AVX-512: implicit GEMM on packed operands (conv2d_packed.h). Weights
+//    are packed once into 6-row (AVX-512: 14-row) panels; im2col of a slice of output pixels is
+//    written straight into 16-column (32-column) panels (bounded per-thread buffer) and multiplied
+//    by a 6x16 (14x32) FMA micro-kernel (conv2d_avx2.cc, conv2d_avx512.cc) that
 //    stores into y with the bias/relu epilogue. Tasks are (image, group, pixel slice); when there
 //    are too few of them, the column matrix is packed once and the product is split into tiles.
 //  * everything else, portable: im2col in slices of output pixels (bounded workspace) + gemm_f32
