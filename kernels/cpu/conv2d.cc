@@ -10,9 +10,10 @@
 //    padded image (conv2d_direct.cc), no im2col.
 //  * Cg == 1 (depthwise, any channel multiplier): a direct kernel per output plane (AVX2 in
 //    conv2d_avx2.cc on a zero-padded copy of the plane, portable below), threaded over N*M planes.
-//  * everything else, AVX2: implicit GEMM on packed operands. Weights are packed once into 6-row
-//    panels; im2col of a slice of output pixels is written straight into 16-column panels
-//    (bounded per-thread buffer) and multiplied by a 6x16 FMA micro-kernel (conv2d_avx2.cc) that
+//  * everything else, AVX2 / AVX-512: implicit GEMM on packed operands (conv2d_packed.h). Weights
+//    are packed once into 6-row (AVX-512: 14-row) panels; im2col of a slice of output pixels is
+//    written straight into 16-column (32-column) panels (bounded per-thread buffer) and multiplied
+//    by a 6x16 (14x32) FMA micro-kernel (conv2d_avx2.cc, conv2d_avx512.cc) that
 //    stores into y with the bias/relu epilogue. Tasks are (image, group, pixel slice); when there
 //    are too few of them, the column matrix is packed once and the product is split into tiles.
 //  * everything else, portable: im2col in slices of output pixels (bounded workspace) + gemm_f32
@@ -24,6 +25,7 @@
 #include <cstring>
 #include <vector>
 
+#include "conv2d_packed.h"
 #include "cpu_features.h"
 #include "parallel.h"
 #include "pool.h"
@@ -37,11 +39,6 @@ void depthwise_plane_avx2(const float* x, const float* w, float bias, float* y, 
                           int64_t pt, int64_t pl, int64_t dh, int64_t dw, int relu, float* scratch);
 int64_t depthwise_scratch_avx2(int64_t OH, int64_t OW, int64_t KH, int64_t KW, int64_t sh, int64_t sw,
                                int64_t dh, int64_t dw);
-void conv_pack_a_avx2(const float* wg, int64_t Mg, int64_t K, float* ap);
-void conv_pack_b_rows_avx2(const float* rows, int64_t rs, int64_t nr, int64_t nc, int64_t K,
-                           int64_t k0, float* bp);
-void conv_gemm_packed_avx2(int64_t Mg, int64_t nc, int64_t K, const float* ap, const float* bp,
-                           float* C, int64_t ldc, const float* bias, int relu);
 
 // Defined in conv2d_direct.cc: direct tiles over a zero-padded image for stride-1 convs on few channels.
 bool conv_direct_applicable(const Conv2dParams& p);
@@ -55,6 +52,14 @@ void conv_batched(const Conv2dParams& p, const float* x, const float* w, const f
 bool conv_winograd_applicable(const Conv2dParams& p);
 void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const float* bias,
                    float* y);
+
+const ConvPackedGemm& conv_packed_gemm() {
+  static const ConvPackedGemm avx512{14, 32, conv_pack_a_avx512, conv_pack_b_rows_avx512,
+                                     conv_gemm_packed_avx512, batched_gather_panel_avx512};
+  static const ConvPackedGemm avx2{6, 16, conv_pack_a_avx2, conv_pack_b_rows_avx2,
+                                   conv_gemm_packed_avx2, batched_gather_panel_avx2};
+  return cpu_has_avx512() ? avx512 : avx2;
+}
 
 namespace {
 
@@ -215,10 +220,10 @@ constexpr int64_t kTaskSliceFloats = 192 * 1024;
 constexpr int64_t kGemmSliceFloats = 1024 * 1024;
 constexpr int64_t kMinCols = 64;
 
-// AVX2 general path: implicit GEMM on packed operands (conv2d_avx2.cc). The weights of every
-// group are packed once into 6-row panels; each task (image, group, slice of 16-column panels of
-// output pixels) writes its im2col slice straight into 16-column panels in a per-thread buffer and
-// runs the 6x16 micro-kernel over it, storing into y with the bias/relu epilogue.
+// AVX2 / AVX-512 general path: implicit GEMM on packed operands (conv2d_packed.h). The weights of
+// every group are packed once into MR-row panels; each task (image, group, slice of NR-column panels
+// of output pixels) writes its im2col slice straight into NR-column panels in a per-thread buffer
+// and runs the MR x NR micro-kernel over it, storing into y with the bias/relu epilogue.
 constexpr int64_t kPackedSliceFloats = 192 * 1024;
 
 void conv_general_packed(const Conv2dParams& p, const float* x, const float* w, const float* bias,
@@ -228,17 +233,19 @@ void conv_general_packed(const Conv2dParams& p, const float* x, const float* w, 
   const int64_t P = p.OH * p.OW;
   const int64_t threads = parallel_thread_count();
   const int64_t problems = p.N * G;
-  const int64_t Mpad = (Mg + 5) / 6 * 6;
+  const ConvPackedGemm& pg = conv_packed_gemm();
+  const int64_t MR = pg.mr, NR = pg.nr;
+  const int64_t Mpad = (Mg + MR - 1) / MR * MR;
   std::vector<float> apack(size_t(G) * size_t(Mpad) * size_t(K));
   if (G > 1 && Mpad * K * G > 65536) {
-    parallel_for(G, [&](int64_t g) { conv_pack_a_avx2(w + g * Mg * K, Mg, K, apack.data() + g * Mpad * K); });
+    parallel_for(G, [&](int64_t g) { pg.pack_a(w + g * Mg * K, Mg, K, apack.data() + g * Mpad * K); });
   } else {
-    for (int64_t g = 0; g < G; ++g) conv_pack_a_avx2(w + g * Mg * K, Mg, K, apack.data() + g * Mpad * K);
+    for (int64_t g = 0; g < G; ++g) pg.pack_a(w + g * Mg * K, Mg, K, apack.data() + g * Mpad * K);
   }
 
   // Panels per slice: balance the tasks over the threads, within 4x the slice target.
-  const int64_t npan = (P + 15) / 16;
-  const int64_t pps_cap = std::max<int64_t>(1, kPackedSliceFloats / (K * 16));
+  const int64_t npan = (P + NR - 1) / NR;
+  const int64_t pps_cap = std::max<int64_t>(1, kPackedSliceFloats / (K * NR));
   const int64_t pps_max = std::min(npan, 4 * pps_cap);
   int64_t best_pps = std::min(npan, pps_cap);
   double best_cost = 1e300;
@@ -253,7 +260,7 @@ void conv_general_packed(const Conv2dParams& p, const float* x, const float* w, 
       best_pps = pps;
     }
   }
-  const int64_t cols = std::min(P, best_pps * 16);
+  const int64_t cols = std::min(P, best_pps * NR);
   const int64_t S = (P + cols - 1) / cols;
   const int relu = p.activation == Activation::relu ? 1 : 0;
   const int64_t HW = p.H * p.W;
@@ -261,10 +268,10 @@ void conv_general_packed(const Conv2dParams& p, const float* x, const float* w, 
   // Few tasks (small spatial size, e.g. deep 14x14 layers): pack the whole column matrix of each
   // problem first (rows spread over the threads), then split the product into tiles of output
   // channels x column panels, so threads share the work without shrinking the GEMM.
-  if (threads > 1 && problems * S < 2 * threads && K * npan * 16 <= 4 * kPackedSliceFloats) {
-    const int64_t ncp = npan * 16;
+  if (threads > 1 && problems * S < 2 * threads && K * npan * NR <= 4 * kPackedSliceFloats) {
+    const int64_t ncp = npan * NR;
     float* bp = workspace(size_t(K) * size_t(ncp));
-    const int64_t mpanels = Mpad / 6;
+    const int64_t mpanels = Mpad / MR;
     const int64_t mp_per = std::max<int64_t>(1, std::min<int64_t>(8, (mpanels + 2 * threads - 1) / (2 * threads)));
     const int64_t mtiles = (mpanels + mp_per - 1) / mp_per;
     const int64_t ntiles = std::max<int64_t>(1, std::min<int64_t>(npan, (2 * threads + mtiles - 1) / mtiles));
@@ -277,17 +284,17 @@ void conv_general_packed(const Conv2dParams& p, const float* x, const float* w, 
         float* rows = staging(size_t(kRows) * size_t(ncp));
         const int64_t k0 = kb * kRows, nr = std::min(kRows, K - k0);
         for (int64_t i = 0; i < nr; ++i) im2col_row(p, xg, 0, P, k0 + i, rows + i * ncp);
-        conv_pack_b_rows_avx2(rows, ncp, nr, P, K, k0, bp);
+        pg.pack_b_rows(rows, ncp, nr, P, K, k0, bp);
       });
       float* yg = y + (n * p.M + g * Mg) * P;
       const float* ag = apack.data() + g * Mpad * K;
       const float* bg = bias ? bias + g * Mg : nullptr;
       parallel_for(mtiles * ntiles, [&](int64_t t) {
         const int64_t mt = t / ntiles, nt = t % ntiles;
-        const int64_t m0 = mt * mp_per * 6, j0 = nt * np_per * 16;
+        const int64_t m0 = mt * mp_per * MR, j0 = nt * np_per * NR;
         if (m0 >= Mg || j0 >= P) return;
-        const int64_t mr = std::min(mp_per * 6, Mg - m0), nc = std::min(np_per * 16, P - j0);
-        conv_gemm_packed_avx2(mr, nc, K, ag + m0 * K, bp + j0 * K, yg + m0 * P + j0, P,
+        const int64_t mr = std::min(mp_per * MR, Mg - m0), nc = std::min(np_per * NR, P - j0);
+        pg.gemm(mr, nc, K, ag + m0 * K, bp + j0 * K, yg + m0 * P + j0, P,
                               bg ? bg + m0 : nullptr, relu);
       });
     }
@@ -299,7 +306,7 @@ void conv_general_packed(const Conv2dParams& p, const float* x, const float* w, 
     const int64_t n = ng / G, g = ng % G;
     const int64_t j0 = s * cols, j1 = std::min(P, j0 + cols);
     const int64_t nc = j1 - j0;
-    const int64_t ncp = (nc + 15) / 16 * 16;
+    const int64_t ncp = (nc + NR - 1) / NR * NR;
     constexpr int64_t kRows = 8;  // im2col rows staged per panel scatter
     float* buf = workspace(size_t(K) * size_t(ncp) + size_t(kRows) * size_t(ncp));
     float* bp = buf;
@@ -308,9 +315,9 @@ void conv_general_packed(const Conv2dParams& p, const float* x, const float* w, 
     for (int64_t k0 = 0; k0 < K; k0 += kRows) {
       const int64_t nr = std::min(kRows, K - k0);
       for (int64_t i = 0; i < nr; ++i) im2col_row(p, xg, j0, j1, k0 + i, rows + i * ncp);
-      conv_pack_b_rows_avx2(rows, ncp, nr, nc, K, k0, bp);
+      pg.pack_b_rows(rows, ncp, nr, nc, K, k0, bp);
     }
-    conv_gemm_packed_avx2(Mg, nc, K, apack.data() + g * Mpad * K, bp,
+    pg.gemm(Mg, nc, K, apack.data() + g * Mpad * K, bp,
                           y + (n * p.M + g * Mg) * P + j0, P, bias ? bias + g * Mg : nullptr, relu);
   });
 }

@@ -1,8 +1,9 @@
 // Convolution of many small images (a few output pixels each, e.g. a CNN's last 5x5 layer) as one
-// GEMM per block of images: the column matrix of 16 images at a time is gathered straight into the
-// 16-column panels of the packed GEMM, one panel per output pixel (lane l = image l), with AVX2
+// GEMM per block of images: the column matrix of nr images at a time (16 with AVX2, 32 with
+// AVX-512) is gathered straight into the nr-column panels of the packed GEMM, one panel per output
+// pixel (lane l = image l), with vector
 // gathers through a K x P table of input offsets computed once per call; it is multiplied by the
-// packed weights with the 6x16 micro-kernel (conv2d_avx2.cc) and the product is scattered back
+// packed weights with the 6x16 or 14x32 micro-kernel (conv2d_packed.h) and the product is scattered back
 // per image. Per image, P is too small to fill the micro-kernel's 16 columns, and im2col row by
 // row costs more than the product.
 #include <algorithm>
@@ -10,23 +11,17 @@
 #include <vector>
 
 #include "conv2d.h"
+#include "conv2d_packed.h"
 #include "cpu_features.h"
 #include "parallel.h"
 
 namespace lepton {
 namespace conv_detail {
 
-// conv2d_avx2.cc
-void conv_pack_a_avx2(const float* wg, int64_t Mg, int64_t K, float* ap);
-void conv_gemm_packed_avx2(int64_t Mg, int64_t nc, int64_t K, const float* ap, const float* bp,
-                           float* C, int64_t ldc, const float* bias, int relu);
-// conv2d_batched_avx2.cc
-void batched_gather_panel_avx2(const float* base, int64_t img_stride, int lanes, const int32_t* tap, int64_t P,
-                               int64_t K, float* dst);
-
 namespace {
 
-constexpr int64_t kNR = 16;
+constexpr int64_t kMinPanel = 16;  // applicability: fewer pixels per image than this
+constexpr int64_t kMaxNR = 32;     // widest panel of any ISA (images per panel)
 constexpr int64_t kTargetCols = 256;        // columns per block: a K x 256 panel set stays near L2
 constexpr int64_t kMaxPanelFloats = 256 * 1024;
 
@@ -37,9 +32,9 @@ bool conv_batched_applicable(const Conv2dParams& p) {
   const int64_t P = p.OH * p.OW, K = p.C * p.KH * p.KW;
   // Few pixels per image (under one 16-column panel), enough images to fill panels, and a column
   // block of at least one panel that fits the workspace bound.
-  // (Gather offsets are int32: 16 images' inputs must span fewer than 2^31 floats.)
-  return P < kNR && p.N * P >= 4 * kNR && K * kNR <= kMaxPanelFloats &&
-         p.C * p.H * p.W * kNR < (int64_t(1) << 31);
+  // (Gather offsets are int32: kMaxNR images' inputs must span fewer than 2^31 floats.)
+  return P < kMinPanel && p.N * P >= 4 * kMinPanel && K * kMaxNR <= kMaxPanelFloats &&
+         p.C * p.H * p.W * kMaxNR < (int64_t(1) << 31);
 }
 
 void conv_batched(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
@@ -55,42 +50,44 @@ void conv_batched(const Conv2dParams& p, const float* x, const float* w, const f
             const int64_t iw = ow * p.stride_w - p.pad_left + kw * p.dilation_w;
             tab[size_t(k * P + j)] = (ih < 0 || ih >= p.H || iw < 0 || iw >= p.W) ? -1 : int32_t(c * HW + ih * p.W + iw);
           }
-  const int64_t Mpad = (M + 5) / 6 * 6;
+  const ConvPackedGemm& pg = conv_packed_gemm();
+  const int64_t nr = pg.nr;  // images per panel
+  const int64_t Mpad = (M + pg.mr - 1) / pg.mr * pg.mr;
   std::vector<float> apack(size_t(Mpad * K));
-  conv_pack_a_avx2(w, M, K, apack.data());
+  pg.pack_a(w, M, K, apack.data());
 
-  // Blocks of groups of 16 images (one panel per output pixel and group); two blocks per thread.
+  // Blocks of groups of nr images (one panel per output pixel and group); two blocks per thread.
   const int64_t threads = parallel_thread_count();
-  const int64_t groups = (p.N + kNR - 1) / kNR;
-  int64_t per = std::max<int64_t>(1, std::min(kTargetCols, kMaxPanelFloats / K) / (P * kNR));  // groups per block
+  const int64_t groups = (p.N + nr - 1) / nr;
+  int64_t per = std::max<int64_t>(1, std::min(kTargetCols, kMaxPanelFloats / K) / (P * nr));  // groups per block
   per = std::min(per, std::max<int64_t>(1, (groups + 2 * threads - 1) / (2 * threads)));
   const int64_t blocks = (groups + per - 1) / per;
   const int relu = p.activation == Activation::relu ? 1 : 0;
   const int64_t CHW = p.C * HW;
   parallel_for(blocks, [&](int64_t b) {
     const int64_t g0 = b * per, gn = std::min(per, groups - g0);
-    const int64_t npan = gn * P, nc = npan * kNR;
+    const int64_t npan = gn * P, nc = npan * nr;
     thread_local std::vector<float> ws;
     const size_t need = size_t(nc * K + M * nc);
     if (ws.size() < need) ws.resize(need);
     float* bp = ws.data();
     float* out = bp + nc * K;
     for (int64_t g = 0; g < gn; ++g) {
-      const int64_t n0 = (g0 + g) * kNR;
-      const int lanes = int(std::min<int64_t>(kNR, p.N - n0));
+      const int64_t n0 = (g0 + g) * nr;
+      const int lanes = int(std::min<int64_t>(nr, p.N - n0));
       for (int64_t j = 0; j < P; ++j)
-        batched_gather_panel_avx2(x + n0 * CHW, CHW, lanes, tab.data() + j, P, K, bp + (g * P + j) * K * kNR);
+        pg.gather_panel(x + n0 * CHW, CHW, lanes, tab.data() + j, P, K, bp + (g * P + j) * K * nr);
     }
-    conv_gemm_packed_avx2(M, nc, K, apack.data(), bp, out, nc, bias, relu);
-    // out[m][(g*P + j)*16 + l] is image (g0 + g)*16 + l, channel m, pixel j.
+    pg.gemm(M, nc, K, apack.data(), bp, out, nc, bias, relu);
+    // out[m][(g*P + j)*nr + l] is image (g0 + g)*nr + l, channel m, pixel j.
     for (int64_t g = 0; g < gn; ++g) {
-      const int64_t n0 = (g0 + g) * kNR;
-      const int64_t lanes = std::min<int64_t>(kNR, p.N - n0);
+      const int64_t n0 = (g0 + g) * nr;
+      const int64_t lanes = std::min<int64_t>(nr, p.N - n0);
       for (int64_t l = 0; l < lanes; ++l) {
         float* yn = y + (n0 + l) * M * P;
         for (int64_t m = 0; m < M; ++m) {
-          const float* o = out + m * nc + g * P * kNR + l;
-          for (int64_t j = 0; j < P; ++j) yn[m * P + j] = o[j * kNR];
+          const float* o = out + m * nc + g * P * nr + l;
+          for (int64_t j = 0; j < P; ++j) yn[m * P + j] = o[j * nr];
         }
       }
     }

@@ -1,6 +1,6 @@
 // SGEMM driver: cache blocking, packing through arbitrary strides, threading over the
-// shared pool, run-time dispatch between the AVX2+FMA kernels (gemm_avx2.cc) and a
-// portable blocked kernel compiled for the baseline ISA.
+// shared pool, run-time dispatch between the AVX-512 kernels (gemm_avx512.cc, 14x32 tiles),
+// the AVX2+FMA kernels (gemm_avx2.cc, 6x16 tiles) and a portable blocked kernel compiled for the baseline ISA.
 //
 // Blocking (BLIS-style): for jc (NC cols of C) / pc (KC of K: pack B panel kc x nc) /
 // ic (MC rows: pack A block mc x kc) / jr (NR) / ir (MR): micro-kernel on an MR x NR tile.
@@ -26,14 +26,15 @@ namespace {
 
 using gemm_detail::MicroKernel;
 
-constexpr int kMaxMR = 8;
-constexpr int kMaxNR = 16;
+constexpr int kMaxMR = 16;
+constexpr int kMaxNR = 32;
 
 struct GemmConfig {
   int mr, nr;
   int64_t mc, kc, nc;
   MicroKernel kernel;
-  bool avx2;
+  bool avx2;    // AVX2 packers and GEMV kernels (also on AVX-512 CPUs)
+  bool avx512;  // AVX-512 micro-kernel and packers
 };
 
 // ---------------------------------------------------------------------------------------
@@ -99,7 +100,18 @@ void portable_gemv_dot(int64_t n, int64_t K, const float* X, int64_t xs, const f
 const GemmConfig& config() {
   static const GemmConfig cfg = [] {
     GemmConfig c;
-    if (cpu_has_avx2()) {
+    c.avx512 = false;
+    if (cpu_has_avx512()) {
+      // A block (mc x kc) in the 1 MiB L2, one B micro-panel (kc x 32, 32 KiB) in the 48 KiB L1.
+      c.mr = gemm_detail::kAvx512MR;
+      c.nr = gemm_detail::kAvx512NR;
+      c.mc = 168;
+      c.kc = 256;
+      c.nc = 4096;
+      c.kernel = gemm_detail::avx512_kernel_14x32;
+      c.avx2 = true;
+      c.avx512 = true;
+    } else if (cpu_has_avx2()) {
       c.mr = gemm_detail::kAvx2MR;
       c.nr = gemm_detail::kAvx2NR;
       c.mc = 144;
@@ -203,6 +215,16 @@ void pack_b(int64_t kc, int64_t nc, const float* B, int64_t rs, int64_t cs, floa
 
 void pack_a_any(const GemmConfig& cfg, int64_t mc, int64_t kc, const float* A, int64_t rs,
                 int64_t cs, float* dst) {
+  if (cfg.avx512) {
+    if (cs == 1 && rs != 1) {
+      const int64_t full = mc / 14 * 14;
+      for (int64_t i = 0; i < full; i += 14) gemm_detail::avx512_pack_a14_rows(kc, A + i * rs, rs, dst + i * kc);
+      if (full < mc) pack_a<14>(mc - full, kc, A + full * rs, rs, cs, dst + full * kc);
+    } else {
+      pack_a<14>(mc, kc, A, rs, cs, dst);
+    }
+    return;
+  }
   if (cfg.avx2 && cs == 1 && rs != 1) {
     // Row-major A: full panels through AVX2 transposes, the ragged last panel generically.
     const int64_t full = mc / 6 * 6;
@@ -216,6 +238,16 @@ void pack_a_any(const GemmConfig& cfg, int64_t mc, int64_t kc, const float* A, i
 
 void pack_b_any(const GemmConfig& cfg, int64_t kc, int64_t nc, const float* B, int64_t rs,
                 int64_t cs, float* dst) {
+  if (cfg.avx512) {
+    if (rs == 1 && cs != 1) {
+      const int64_t full = nc / 32 * 32;
+      for (int64_t j = 0; j < full; j += 32) gemm_detail::avx512_pack_b32_cols(kc, B + j * cs, cs, dst + j * kc);
+      if (full < nc) pack_b<32>(kc, nc - full, B + full * cs, rs, cs, dst + full * kc);
+    } else {
+      pack_b<32>(kc, nc, B, rs, cs, dst);
+    }
+    return;
+  }
   if (cfg.avx2 && rs == 1 && cs != 1) {
     // B stored transposed (k contiguous per column): full panels through AVX2 transposes.
     const int64_t full = nc / 16 * 16;
@@ -308,8 +340,13 @@ void gemm_blocked(const GemmConfig& cfg, int64_t M, int64_t N, int64_t K, float 
   const int mr = cfg.mr, nr = cfg.nr;
   const int64_t KC = cfg.kc, NC = cfg.nc;
   const bool epi_on = has_epilogue(epi);
-  // Balanced row blocks of at most MC rows (multiples of MR).
-  const int64_t n_m = (M + cfg.mc - 1) / cfg.mc;
+  // Balanced row blocks of at most MC rows (multiples of MR); with threads, a multiple of the
+  // thread count of them when there are several, so no thread is left with one block more.
+  int64_t n_m = (M + cfg.mc - 1) / cfg.mc;
+  if (threads > 1 && n_m > threads && M >= n_m * mr) {
+    const int64_t rounded = (n_m + threads - 1) / threads * threads;
+    if (M >= rounded * mr) n_m = rounded;
+  }
   const int64_t mc_blk = ((M + n_m - 1) / n_m + mr - 1) / mr * mr;
   const int64_t m_tasks = (M + mc_blk - 1) / mc_blk;
   const int64_t kc_max = std::min(KC, K);

@@ -27,6 +27,16 @@ void avx2_pack_a6_rows(int64_t kc, const float* src, int64_t rs, float* dst);
 // dst[k*16 + c]; dst 32-byte aligned.
 void avx2_pack_b16_cols(int64_t kc, const float* src, int64_t cs, float* dst);
 
+constexpr int kAvx512MR = 14;
+constexpr int kAvx512NR = 32;
+// gemm_avx512.cc (only after cpu_has_avx512()).
+void avx512_kernel_14x32(int64_t k, const float* a, const float* b, float* c, int64_t ldc,
+                         float alpha, float beta);
+// Full 14-row A panel, k contiguous (src[r*rs + k]) -> dst[k*14 + r]; writes nothing past dst[kc*14].
+void avx512_pack_a14_rows(int64_t kc, const float* src, int64_t rs, float* dst);
+// Full 32-column B panel, k contiguous (src[c*cs + k]) -> dst[k*32 + c].
+void avx512_pack_b32_cols(int64_t kc, const float* src, int64_t cs, float* dst);
+
 // GEMV building blocks (no alpha/beta: raw sums into y, which is contiguous).
 // y[j] = sum_k x[k*xs] * P[k*ps + j], j in [0, n).
 void avx2_gemv_axpy(int64_t n, int64_t K, const float* x, int64_t xs, const float* P, int64_t ps,

@@ -49,6 +49,10 @@ describe.each(devices)('conv2d on %s', (device) => {
     { x: [1, 1, 7, 5], w: [1, 1, 3, 3], opts: { strides: [2, 2], pads: [1, 0, 1, 0] } },
     { x: [0, 3, 5, 5], w: [2, 3, 3, 3], opts: {} },
     { x: [1, 2, 3, 3], w: [2, 2, 3, 3], opts: { kernelShape: [3, 3] } },
+    // The packed implicit GEMM (14x32 tiles on AVX-512): M not a multiple of 14, ragged 32-column
+    // panels, K over two K blocks, one image (the product split into tiles) and two (task mode).
+    { x: [1, 33, 20, 20], w: [29, 33, 3, 3], opts: { strides: [2, 2] }, bias: true },
+    { x: [2, 9, 21, 19], w: [15, 9, 3, 3], opts: { strides: [2, 2], pads: [1, 0, 0, 1], activation: 'relu' }, bias: true },
   ];
   test.each(fixed)('%j', async (c) => check(device, c, 11));
 
@@ -97,6 +101,11 @@ describe.each(devices)('conv2d on %s', (device) => {
       [[16, 3, 4, 4], [5, 3, 3, 3], { pads: [1, 1, 1, 1], strides: [2, 2] }],
       [[21, 7, 5, 5], [9, 7, 2, 3], { dilations: [2, 1], pads: [0, 0, 1, 0] }],
       [[70, 2, 3, 3], [6, 2, 3, 3], { pads: [1, 1, 1, 1] }],
+      // AVX-512: 32 images per panel, 14-row weight panels; N not a multiple of 32 (a 1-lane last
+      // group), M not a multiple of 14, K = 576 over three K blocks, the seed CNN's conv3 with relu.
+      [[33, 20, 4, 4], [29, 20, 3, 3], {}],
+      [[64, 64, 5, 5], [64, 64, 3, 3], { activation: 'relu' }],
+      [[40, 64, 5, 5], [15, 64, 3, 3], { activation: 'relu' }],
     ];
     for (const [x, w, opts] of shapes) await check(device, { x, w, opts, bias: seed % 2 === 0 }, seed++);
   });

@@ -37,6 +37,13 @@ describe.each(devices)('matmul on %s', (device) => {
     [[0, 4], [4, 3]],
     [[3, 0], [0, 4]],
     [[1, 300], [300, 301]],
+    // Around the AVX-512 tile (14x32) and blocking (MC 168, KC 256, NC 4096) edges.
+    [[14, 32], [32, 32]],
+    [[15, 257], [257, 33]],
+    [[28, 520], [520, 64]],
+    [[170, 40], [40, 31]],
+    [[13, 9], [9, 4097]],
+    [[2, 1, 29, 20], [3, 20, 65]],
   ];
   test.each(cases)('%j x %j', async (as, bs) => {
     const ah = input(as, 1), bh = input(bs, 2);
@@ -95,6 +102,18 @@ describe.each(devices)('gemm on %s', (device) => {
     const ct = c ? lc.tensor(randomArray(Math.max(1, c.reduce((x, y) => x * y, 1)), 7), c) : undefined;
     const y = lc.gemm(a.to(device), b.to(device), ct?.to(device), { transA, transB, alpha, beta });
     const { outputs } = referenceOutputs(gemm, [a, b, ct], { transA, transB, alpha, beta });
+    expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(K));
+  });
+
+  // Transposed operands over several 14x32 tiles, ragged edges and two K blocks, with beta != 0.
+  test.each([[false, false], [false, true], [true, false], [true, true]])('transA %s transB %s, 43x300x71, beta 0.5', async (transA, transB) => {
+    const M = 43, N = 71, K = 300;
+    const a = lc.tensor(randomArray(M * K, 8), transA ? [K, M] : [M, K]);
+    const b = lc.tensor(randomArray(K * N, 9), transB ? [N, K] : [K, N]);
+    const ct = lc.tensor(randomArray(M * N, 10), [M, N]);
+    const opts = { transA, transB, alpha: -1.25, beta: 0.5 };
+    const y = lc.gemm(a.to(device), b.to(device), ct.to(device), opts);
+    const { outputs } = referenceOutputs(gemm, [a, b, ct], opts);
     expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(K));
   });
 });
