@@ -6,6 +6,7 @@ import { ONNX_SCHEMA } from '../dist/onnx/schema.js';
 const root = protobuf.Root.fromJSON(ONNX_SCHEMA);
 const ModelProto = root.lookupType('onnx.ModelProto');
 const FLOAT = 1;
+const FLOAT16 = 10;
 const INT64 = 7;
 
 const valueInfo = (name, shape, elemType = FLOAT) => ({
@@ -45,4 +46,4 @@ export function singleNodeModel({ opType, inputs, outputs, attrs = {}, initializ
   return ModelProto.encode(ModelProto.fromObject(model)).finish();
 }
 
-export const ELEM = { FLOAT, INT64 };
+export const ELEM = { FLOAT, FLOAT16, INT64 };

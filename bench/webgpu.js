@@ -1,7 +1,9 @@
 // npm run bench:webgpu: lepton-compute's WebGPU kernels (webgpu:0) beside @tensorflow/tfjs-backend-webgpu on the
 // same adapter in the same process and onnxruntime-node's WebGPU execution provider, on the CPU bench's matmul and
 // conv cases (bench/cases.js). Every engine's first output is checked against lepton's CPU result before any warm
-// timing, so a broken kernel or peer cannot win. Writes bench/results/webgpu.{json,md,svg}.
+// timing, so a broken kernel or peer cannot win. Rows named '... f16' run the same case on float16 inputs and
+// outputs (lepton with shader-f16; onnxruntime with a float16 model; tfjs has no float16 tensors), checked
+// against lepton's CPU float32 result on the inputs rounded to float16. Writes bench/results/webgpu.{json,md,svg}.
 //
 // Usage: npm run build:ts && npm run bench:webgpu [-- --filter RE] [-- --full] [-- --budget S] [-- --no-peers]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { create, globals } from 'webgpu';
 import { cpuCases } from './cases.js';
 import { barChartSvg } from './chart.js';
-import { singleNodeModel } from './onnx-model.js';
+import { ELEM, singleNodeModel } from './onnx-model.js';
 import { randomData } from './data.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,6 +54,7 @@ globalThis.navigator = { gpu }; // Node 20 has no navigator; tfjs-webgpu and lep
 Object.assign(globalThis, globals); // GPUBufferUsage, GPUMapMode, GPUShaderStage, ... (tfjs uses them as globals)
 
 const lc = await import('../dist/index.js');
+const { float32ToHalfBits, halfBitsToFloat32 } = await import('../dist/dtype.js');
 const webgpuInfo = lc.devices().find((d) => d.id === DEVICE);
 if (!webgpuInfo?.available) {
   console.error(`lepton ${DEVICE} unavailable: ${webgpuInfo?.reason ?? 'no such device'}`);
@@ -174,16 +177,29 @@ function tfjsRunner(c, data) {
   };
 }
 
+/** float16 outputs (raw bits in a Uint16Array, or a Float16Array) as numbers, for the check only (untimed). */
+const asNumbers = (d) => (d instanceof Uint16Array ? Float32Array.from(d, halfBitsToFloat32) : d);
+
 // --- Engines: each gives { once(): Promise<Float32Array-ish>, dispose() } for one case ------------------------
 async function makeEngines(c, data) {
   const engines = {};
-  const lt = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, lc.tensor(v.data, v.shape, { device: DEVICE })]));
+  const dtype = c.dtype ?? 'float32';
+  const lt = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, lc.tensor(v.data, v.shape, { device: DEVICE, dtype })]));
   engines['lepton-compute'] = {
-    // Inputs are resident on the device; each call dispatches and reads the output back.
-    once: async () => { const y = c.run(lc, lt); const d = await y.data(); y.dispose(); return d; },
+    // Inputs are resident on the device; each call dispatches and reads the output back. A fallback to the CPU
+    // would time the CPU: refused.
+    once: async () => {
+      const y = c.run(lc, lt);
+      if (y.device !== DEVICE) throw new Error(`ran on ${y.device}, not ${DEVICE}`);
+      const d = await y.data();
+      y.dispose();
+      return d;
+    },
+    check: asNumbers,
     dispose: () => Object.values(lt).forEach((t) => t.dispose()),
   };
-  if (tf) {
+  if (tf && c.dtype === 'float16') engines['tfjs-webgpu'] = { error: 'tfjs has no float16 tensors' };
+  else if (tf) {
     try {
       const r = tfjsRunner(c, data);
       engines['tfjs-webgpu'] = {
@@ -201,10 +217,11 @@ async function makeEngines(c, data) {
       const t0 = performance.now();
       const session = await ortSession(c.ort);
       const sessionMs = performance.now() - t0;
-      const feeds = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, new ort.Tensor('float32', v.data, v.shape)]));
+      const feeds = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, dtype === 'float16' ? new ort.Tensor('float16', v.bits, v.shape) : new ort.Tensor('float32', v.data, v.shape)]));
       engines['onnxruntime-webgpu'] = {
         // onnxruntime-node takes CPU tensors: each call uploads the inputs, runs, and reads the output back.
         once: async () => (await session.run(feeds)).y.data,
+        check: asNumbers,
         sessionMs,
         dispose: () => session.release(),
       };
@@ -219,8 +236,12 @@ const now = () => Number(process.hrtime.bigint()) / 1e9;
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : undefined; };
 const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))]; };
 
-/** Largest |a - b| and the tolerance: float32 with a different summation order, scaled by the result's size. */
-function compare(ref, got) {
+/**
+ * Largest |a - b| and the tolerance: float32 with a different summation order, scaled by the result's size
+ * (`rel` 1e-3). float16 rows allow 2e-2: enough for an engine that sums in float16 (K = 576..1024 terms),
+ * still far below what a broken kernel gives; each engine's max |diff| is in the report.
+ */
+function compare(ref, got, rel = 1e-3) {
   if (!got || got.length !== ref.length) return { diff: Infinity, tol: 0 };
   let diff = 0, maxRef = 0;
   for (let i = 0; i < ref.length; i++) {
@@ -228,11 +249,19 @@ function compare(ref, got) {
     if (!(d <= diff)) diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
     maxRef = Math.max(maxRef, Math.abs(ref[i]));
   }
-  return { diff, tol: 1e-3 * Math.max(1, maxRef) };
+  return { diff, tol: rel * Math.max(1, maxRef) };
 }
 
 // --- Run --------------------------------------------------------------------------------------------------
-const selected = cpuCases.filter((c) => (c.group === 'matmul' || c.group === 'conv2d') && (!args.filter || new RegExp(args.filter, 'i').test(c.name)));
+// float16 variants (issue 3) of the two target cases, where lepton's device has shader-f16.
+const HALF = ['matmul 1024³', 'conv 1×64×56×56→64 3×3 p1'];
+const hasF16 = (webgpuInfo.usedFeatures ?? []).includes('shader-f16');
+const halfCase = (c) => ({
+  ...c, name: `${c.name} f16`, dtype: 'float16', base: c.name,
+  ort: { ...c.ort, inputs: c.ort.inputs.map((i) => ({ ...i, elemType: ELEM.FLOAT16 })), outputs: c.ort.outputs.map((o) => ({ ...o, elemType: ELEM.FLOAT16 })) },
+});
+const allCases = [...cpuCases, ...(hasF16 ? cpuCases.filter((c) => HALF.includes(c.name)).map(halfCase) : [])];
+const selected = allCases.filter((c) => (c.group === 'matmul' || c.group === 'conv2d') && (!args.filter || new RegExp(args.filter, 'i').test(c.name)));
 const skipped = args.full ? [] : selected.filter((c) => SLOW.has(c.name)).map((c) => c.name);
 const cases = selected.filter((c) => !skipped.includes(c.name));
 
@@ -241,13 +270,21 @@ for (const p of PEERS) {
   const i = peerInfo[p];
   console.log(`  ${p}: ${i.error ?? `${i.version}; adapter: ${i.adapter}${i.sameAdapter === undefined ? '' : i.sameAdapter ? ' (same as lepton)' : ' (DIFFERENT from lepton)'}`}`);
 }
+if (!hasF16) console.log(`no float16 rows: ${DEVICE} has no shader-f16`);
 if (skipped.length) console.log(`skipped as too slow on this adapter (run with --full to include): ${skipped.join(', ')}`);
 console.log(`per case: cold = first call in this process (pipeline compile included), then warm calls interleaved round-robin across engines for ~${BUDGET}s (>= ${MIN_REPS} each), median reported\n`);
 
 const rows = [];
 for (const c of cases) {
-  const data = Object.fromEntries(Object.entries(c.inputs).map(([k, shape], i) => [k, { data: randomData(shape, 17 + i), shape }]));
-  // Reference: lepton's CPU backend on the same inputs.
+  const data = Object.fromEntries(Object.entries(c.inputs).map(([k, shape], i) => {
+    const raw = randomData(shape, 17 + i);
+    if (c.dtype !== 'float16') return [k, { data: raw, shape }];
+    // float16 rows: the values rounded to float16 (data, for the float32 reference and lepton's upload) and their bits (ORT's feed).
+    const bits = Uint16Array.from(raw, float32ToHalfBits);
+    return [k, { data: Float32Array.from(bits, halfBitsToFloat32), bits, shape }];
+  }));
+  // Reference: lepton's CPU backend on the same inputs (in float32 for the float16 rows: within the check's tolerance
+  // of float16 rounding, 2^-10 of the largest output being under its 1e-3).
   const ct = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, lc.tensor(v.data, v.shape)]));
   const yRef = c.run(lc, ct);
   const ref = await yRef.data();
@@ -266,7 +303,7 @@ for (const c of cases) {
       const t0 = now();
       const out = await eng.once();
       res[e].cold = now() - t0;
-      const { diff, tol } = compare(ref, eng.check ? eng.check(out) : out);
+      const { diff, tol } = compare(ref, eng.check ? eng.check(out) : out, c.dtype === 'float16' ? 2e-2 : 1e-3);
       res[e].maxAbsDiff = diff;
       res[e].tol = tol;
       if (!(diff <= tol)) res[e].error = `wrong result: max |diff| ${diff.toExponential(2)} vs CPU > tol ${tol.toExponential(2)}`;
@@ -305,7 +342,7 @@ for (const c of cases) {
   const fasterPeer = peerWarm.length ? PEERS.filter((p) => res[p].warm !== undefined).reduce((a, b) => (res[a].warm <= res[b].warm ? a : b)) : undefined;
   const ours = res['lepton-compute'];
   const row = {
-    group: c.group, name: c.name, unit: 'GFLOP/s', work: c.work,
+    group: c.group, name: c.name, unit: 'GFLOP/s', work: c.work, dtype: c.dtype ?? 'float32', ...(c.base ? { base: c.base } : {}),
     engines: res,
     values: Object.fromEntries(ENGINES.map((e) => [e, gflops(res[e].warm)])),
     fasterPeer,
@@ -339,6 +376,13 @@ const targetLines = TARGETS.map((name) => {
   const met = (v) => (v >= 1 ? 'met' : 'NOT met');
   return `- ${name}: ${r.vsFasterPeer.toFixed(2)}× the faster peer (${r.fasterPeer}) on medians, ${fmt(r.bestVsFasterPeer, 2)}× on best calls — target ≥ 1.0×: ${met(r.vsFasterPeer)} (median), ${met(r.bestVsFasterPeer)} (best)`;
 });
+// float16 rows: each engine's rate on it ÷ its own float32 row (peers rarely offer float16, so our own ratio).
+const halfLines = rows.filter((r) => r.base).map((r) => {
+  const b = rows.find((x) => x.name === r.base);
+  const per = ENGINES.filter((e) => r.values[e] !== undefined).map((e) => `${e} ${rate(r.values[e])} GFLOP/s (${b?.values[e] ? `${(r.values[e] / b.values[e]).toFixed(2)}× its float32` : 'no float32 row'}; max |diff| ${r.engines[e].maxAbsDiff?.toExponential(1)} vs the float32 CPU result)`);
+  const no = ENGINES.filter((e) => r.values[e] === undefined).map((e) => `${e}: ${r.engines[e].error ?? 'not timed'}`);
+  return `- ${r.name}: ${[...per, ...no].join('; ')}`;
+});
 const notes = [
   `Adapter: ${adapterName} (lepton ${DEVICE} via ${webgpuInfo.backend}). Peers: ${PEERS.map((p) => `${p} — ${peerInfo[p].error ?? `${peerInfo[p].version}; ${peerInfo[p].adapter}`}`).join('; ')}.`,
   'Warm: median of calls interleaved round-robin across engines (rotating who goes first); each call = dispatch + read the output back. lepton and tfjs keep their inputs on the device; onnxruntime-node only takes CPU tensors, so its calls also upload the inputs.',
@@ -351,7 +395,7 @@ const notes = [
   ...(skipped.length ? [`Skipped as too slow on this adapter (--full runs them): ${skipped.join(', ')}.`] : []),
 ];
 const table = [header, ...lines].join('\n');
-const md = `${table}\n\nTargets (lavapipe, warm):\n${targetLines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+const md = `${table}\n\nTargets (lavapipe, warm):\n${targetLines.join('\n')}\n\n${halfLines.length ? `float16 (warm median):\n${halfLines.join('\n')}\n\n` : ''}${notes.map((n) => `- ${n}`).join('\n')}\n`;
 console.log(`\n${md}`);
 
 mkdirSync(args.out, { recursive: true });
