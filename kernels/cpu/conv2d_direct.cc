@@ -4,7 +4,8 @@
 // and every tap (c, kh, kw) a constant flat offset, so a tile of 4 output channels x 24 flat
 // positions is a K-step loop of vector loads and broadcast FMAs (conv2d_direct_avx2.cc) — the
 // register tile of a GEMM whose B operand is read straight from the image. The Wp - OW flat
-// positions past each row's end are computed and dropped, so it is used when they are few.
+// positions past each row's end are computed and dropped, so it is used when they are few. On
+// AVX-512 CPUs the tiles are row segments with k-masked tails instead (conv2d_direct_avx512.cc).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -91,19 +92,101 @@ bool conv_direct_applicable(const Conv2dParams& p) {
   return g.img <= kMaxImageFloats && 2 * p.OW >= g.Wp && g.K <= (int64_t(1) << 20);
 }
 
-void conv_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
-  const Geometry g = geometry(p);
-  const int64_t K = g.K, M = p.M;
-  std::vector<int32_t> offs(static_cast<size_t>(K));
+namespace {
+
+// Flat offset of each tap (c, kh, kw) in the padded image.
+std::vector<int32_t> tap_offsets(const Conv2dParams& p, const Geometry& g) {
+  std::vector<int32_t> offs(static_cast<size_t>(g.K));
   for (int64_t c = 0, k = 0; c < p.C; ++c)
     for (int64_t kh = 0; kh < p.KH; ++kh)
       for (int64_t kw = 0; kw < p.KW; ++kw, ++k)
         offs[size_t(k)] = int32_t((c * g.Hp + kh * p.dilation_h) * g.Wp + kw * p.dilation_w);
-  // Weights in blocks of mb output channels, k-major inside a block: wpack[b][k][m] (0 past M).
-  const int64_t mb = g.mb, MBn = (M + mb - 1) / mb;
+  return offs;
+}
+
+// Weights in blocks of mb output channels, k-major inside a block: wpack[b][k][m] (0 past M).
+std::vector<float> pack_weights(const float* w, int64_t M, int64_t K, int64_t mb) {
+  const int64_t MBn = (M + mb - 1) / mb;
   std::vector<float> wpack(size_t(MBn * K * mb), 0.f);
   for (int64_t m = 0; m < M; ++m)
     for (int64_t k = 0; k < K; ++k) wpack[size_t(((m / mb) * K + k) * mb + m % mb)] = w[m * K + k];
+  return wpack;
+}
+
+// Runs tile(image index in chunk, channel block, tiles [t0, t1), padded image) for every image, in
+// chunks of padded images (or straight on x when the image needs no padding: pads all 0), sliced
+// until every thread has a few tasks.
+template <typename Tile>
+void for_each_task(const Conv2dParams& p, const Geometry& g, int64_t MBn, int64_t QT, const float* x, bool padded_copy,
+                   const Tile& tile) {
+  const int64_t threads = parallel_thread_count();
+  const int64_t chunk = padded_copy ? std::max<int64_t>(1, std::min(p.N, kMaxChunkFloats / g.img)) : p.N;
+  const int64_t CHW = p.C * p.H * p.W;
+  std::vector<float> padded(padded_copy ? size_t(chunk * g.img) : 0);
+  for (int64_t n0 = 0; n0 < p.N; n0 += chunk) {
+    const int64_t nc = std::min(chunk, p.N - n0);
+    if (padded_copy) {
+      if (nc > 1) parallel_for(nc, [&](int64_t i) { pad_image(p, g, x + (n0 + i) * CHW, padded.data() + i * g.img); });
+      else pad_image(p, g, x + n0 * CHW, padded.data());
+    }
+    int64_t slices = 1;
+    while (slices < QT && nc * MBn * slices < 4 * threads) ++slices;
+    const int64_t tiles_per = (QT + slices - 1) / slices;
+    parallel_for(nc * MBn * slices, [&](int64_t t) {
+      const int64_t s = t % slices, b = (t / slices) % MBn, i = t / (slices * MBn);
+      const int64_t t0 = s * tiles_per, t1 = std::min(QT, t0 + tiles_per);
+      const float* xi = padded_copy ? padded.data() + i * g.img : x + (n0 + i) * CHW;
+      if (t0 < t1) tile(n0 + i, b, t0, t1, xi);
+    });
+  }
+}
+
+// AVX-512: tiles of row segments (conv2d_direct_avx512.cc), so only whole output rows are computed.
+void conv_direct_avx512(const Conv2dParams& p, const Geometry& g, const float* x, const float* w, const float* bias,
+                        float* y) {
+  const int64_t M = p.M;
+  // 4x6, 8x3 or 12x2 accumulators: the channel block that wastes the fewest channels past M.
+  const int mb = M <= 4 ? 4 : ((M + 11) / 12 * 12 - M < (M + 7) / 8 * 8 - M ? 12 : 8);
+  const int nb = mb == 4 ? 6 : mb == 12 ? 2 : 3;
+  const std::vector<int32_t> offs = tap_offsets(p, g);
+  const std::vector<float> wpack = pack_weights(w, M, g.K, mb);
+  std::vector<DirectSegment> segs;
+  for (int64_t oh = 0; oh < p.OH; ++oh)
+    for (int64_t ow = 0; ow < p.OW; ow += 16) {
+      const int64_t len = std::min<int64_t>(16, p.OW - ow);
+      segs.push_back({int32_t(oh * g.Wp + ow), int32_t(oh * p.OW + ow), uint16_t((1u << len) - 1)});
+    }
+  while (segs.size() % size_t(nb) != 0) segs.push_back({0, 0, 0});
+  DirectRows d;
+  d.K = g.K;
+  d.M = M;
+  d.P = p.OH * p.OW;
+  d.mb = mb;
+  d.nb = nb;
+  d.relu = p.activation == Activation::relu ? 1 : 0;
+  d.offs = offs.data();
+  d.wpack = wpack.data();
+  d.bias = bias;
+  d.segs = segs.data();
+  const int64_t QT = int64_t(segs.size()) / nb, MBn = (M + mb - 1) / mb;
+  const bool unpadded = p.pad_top == 0 && p.pad_left == 0 && g.Hp == p.H && g.Wp == p.W;
+  for_each_task(p, g, MBn, QT, x, !unpadded, [&](int64_t n, int64_t b, int64_t t0, int64_t t1, const float* xi) {
+    conv_direct_rows_avx512(d, b, t0, t1, xi, y + n * M * d.P);
+  });
+}
+
+}  // namespace
+
+void conv_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
+  const Geometry g = geometry(p);
+  if (cpu_has_avx512()) {
+    conv_direct_avx512(p, g, x, w, bias, y);
+    return;
+  }
+  const int64_t K = g.K, M = p.M;
+  const std::vector<int32_t> offs = tap_offsets(p, g);
+  const std::vector<float> wpack = pack_weights(w, M, K, g.mb);
+  const int64_t MBn = (M + g.mb - 1) / g.mb;
   const int64_t QT = (g.Q + g.tq - 1) / g.tq;  // flat tiles per image
   std::vector<DirectLanes> lanes(size_t(QT * g.nb));
   for (int64_t v = 0; v < QT * g.nb; ++v) lanes[size_t(v)] = lanes_of(8 * v, g.Q, g.Wp, p.OW, p.OH);
@@ -121,24 +204,9 @@ void conv_direct(const Conv2dParams& p, const float* x, const float* w, const fl
   d.wpack = wpack.data();
   d.bias = bias;
   d.lanes = lanes.data();
-
-  const int64_t threads = parallel_thread_count();
-  const int64_t chunk = std::max<int64_t>(1, std::min(p.N, kMaxChunkFloats / g.img));
-  std::vector<float> padded(size_t(chunk * g.img));
-  for (int64_t n0 = 0; n0 < p.N; n0 += chunk) {
-    const int64_t nc = std::min(chunk, p.N - n0);
-    if (nc > 1) parallel_for(nc, [&](int64_t i) { pad_image(p, g, x + (n0 + i) * p.C * p.H * p.W, padded.data() + i * g.img); });
-    else pad_image(p, g, x + n0 * p.C * p.H * p.W, padded.data());
-    // Tasks: (image, channel block, slice of flat tiles), sliced until every thread has a few.
-    int64_t slices = 1;
-    while (slices < QT && nc * MBn * slices < 4 * threads) ++slices;
-    const int64_t tiles_per = (QT + slices - 1) / slices;
-    parallel_for(nc * MBn * slices, [&](int64_t t) {
-      const int64_t s = t % slices, b = (t / slices) % MBn, i = t / (slices * MBn);
-      const int64_t t0 = s * tiles_per, t1 = std::min(QT, t0 + tiles_per);
-      if (t0 < t1) conv_direct_tiles_avx2(d, b, b + 1, t0, t1, padded.data() + i * g.img, y + (n0 + i) * M * d.P);
-    });
-  }
+  for_each_task(p, g, MBn, QT, x, true, [&](int64_t n, int64_t b, int64_t t0, int64_t t1, const float* xi) {
+    conv_direct_tiles_avx2(d, b, b + 1, t0, t1, xi, y + n * M * d.P);
+  });
 }
 
 }  // namespace conv_detail

@@ -1,4 +1,5 @@
-// Shared by conv2d_direct.cc (set-up, threads) and conv2d_direct_avx2.cc (the register tiles).
+// Shared by conv2d_direct.cc (set-up, threads) and conv2d_direct_avx2.cc / conv2d_direct_avx512.cc
+// (the register tiles).
 #pragma once
 #include <cstdint>
 
@@ -28,6 +29,26 @@ struct DirectTiles {
 // (readable 8*nb floats past the last tap), y its output planes [M][OH*OW].
 void conv_direct_tiles_avx2(const DirectTiles& d, int64_t mb0, int64_t mb1, int64_t t0, int64_t t1, const float* xp,
                             float* y);
+
+// AVX-512: one 16-lane vector of an output row, columns [ow, ow + popcount(mask)) of row oh:
+// it reads the image at flat index oh*Wp + ow (+ each tap's offset) and writes output oh*OW + ow.
+struct DirectSegment {
+  int32_t in, out;
+  uint16_t mask;  // 0 for the padding segments that fill a plane's last tile
+};
+
+// One call's constants: tiles of mb output channels x nb segments, in a plane's row-major order.
+struct DirectRows {
+  int64_t K, M, P;
+  int mb, nb, relu;
+  const int32_t* offs;          // [K] flat offset of tap k in the (padded) image
+  const float* wpack;           // [ceil(M/mb)][K][mb] weights, 0 past M
+  const float* bias;            // [M] or null
+  const DirectSegment* segs;    // [tiles * nb]
+};
+
+// Channel block mb and tiles [t0, t1) of one image xp (no reads past its last tap: masked loads).
+void conv_direct_rows_avx512(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const float* xp, float* y);
 
 }  // namespace conv_detail
 }  // namespace lepton

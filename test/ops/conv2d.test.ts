@@ -92,6 +92,24 @@ describe.each(devices)('conv2d on %s', (device) => {
     expectClose(await y.data(), Float64Array.from(ref), tolFor(27), 'conv+relu');
   });
 
+  // On AVX-512 CPUs the direct path tiles 4x6, 8x3 or 12x2 (channels x 16-wide row segments,
+  // conv2d_direct_avx512.cc) with k-masked row tails, and reads the image in place when pads are 0:
+  // every row length mod 16 (and OW < 16, OW = 16, 32, 48), channel counts past each block size,
+  // C > 1, pads, dilations, relu and bias on and off, one image and the seed CNN's batch of 64.
+  test('direct path row segments: every tail length, channel blocks, in-place and padded images', async () => {
+    let seed = 500;
+    const ms = [1, 3, 4, 5, 8, 12, 13, 24, 33, 7, 16];
+    for (let ow = 1; ow <= 49; ow++) {
+      const m = ms[ow % ms.length]!, c = 1 + (ow % 3), kw = 2 + (ow % 2), dw = ow % 5 === 0 ? 2 : 1;
+      const pads = ow % 4 === 0 ? [1, 0, 0, 1] : [0, 0, 0, 0];
+      const w = ow + (kw - 1) * dw - pads[1]! - pads[3]!;
+      const opts: Case['opts'] = { pads, dilations: [1, dw], activation: ow % 3 === 0 ? 'relu' : undefined };
+      await check(device, { x: [1 + (ow % 2), c, 5, w], w: [m, c, 3, kw], opts, bias: ow % 2 === 0 }, seed++);
+    }
+    await check(device, { x: [64, 1, 28, 28], w: [32, 1, 3, 3], opts: { activation: 'relu' }, bias: true }, seed++);
+    await check(device, { x: [64, 1, 28, 28], w: [32, 1, 3, 3], opts: {} }, seed++);
+  });
+
   // Batches of images with fewer than 16 output pixels each take the batched-GEMM path on AVX2
   // CPUs (conv2d_batched.cc): column blocks spanning images, partial panels, pads, strides, dilations.
   test('many small images (the batched path)', async () => {
