@@ -56,7 +56,8 @@ void run_rows(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const flo
 #pragma GCC unroll 6
       for (int b = 0; b < NB; ++b) {
         __m512 v = _mm512_add_ps(acc[m][b], bv);
-        if (d.relu) v = _mm512_max_ps(v, zero);
+        // (the masked form: GCC 12 warns of the plain one's undefined source operand)
+        if (d.relu) v = _mm512_mask_max_ps(v, __mmask16(0xFFFF), v, zero);
         _mm512_mask_storeu_ps(ym + sg[b].out, mk[b], v);
       }
     }
