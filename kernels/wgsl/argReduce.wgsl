@@ -1,6 +1,7 @@
 // argmax / argmin over the last axis of a contiguous [rows, len] input; int64 indices written as
 // (low, high) u32 words. One workgroup per row; ties and NaN follow src/ops/argReduce.ts: the
-// first extreme wins (the last with SELECT_LAST), and NaN counts as the extreme.
+// first extreme wins (the last with SELECT_LAST), and NaN counts as the extreme. The entry point
+// comes from argReduce_tree.wgsl (a workgroup tree) or argReduce_subgroup.wgsl (subgroup operations).
 struct Params {
   offset: u32,
   rows: u32,
@@ -16,15 +17,20 @@ override SELECT_LAST: bool = false;
 @group(0) @binding(2) var<uniform> p: Params;
 
 const WG = 256u;
-var<workgroup> bestValue: array<f32, WG>;
-var<workgroup> bestIndex: array<u32, WG>;
+// An index of "nothing yet".
+const NONE = 0xffffffffu;
 
-// Does candidate (v, i) beat (w, j)? An index of 0xffffffff is "nothing yet".
+struct Best {
+  v: f32,
+  i: u32,
+}
+
+// Does candidate (v, i) beat (w, j)?
 fn beats(v: f32, i: u32, w: f32, j: u32) -> bool {
-  if (j == 0xffffffffu) {
+  if (j == NONE) {
     return true;
   }
-  if (i == 0xffffffffu) {
+  if (i == NONE) {
     return false;
   }
   let later = i > j;
@@ -42,33 +48,19 @@ fn beats(v: f32, i: u32, w: f32, j: u32) -> bool {
   return select((v < w), (v > w), IS_MAX);
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = wid.x + wid.y * p.groupPitch;
-  if (row >= p.rows) {
-    return;
-  }
-  var bv = 0.0;
-  var bi = 0xffffffffu;
+// Invocation li's best of its row's elements li, li + WG, ...
+fn rowBest(row: u32, li: u32) -> Best {
+  var b = Best(0.0, NONE);
   for (var i = li; i < p.len; i += WG) {
     let v = x[p.offset + row * p.len + i];
-    if (beats(v, i, bv, bi)) {
-      bv = v;
-      bi = i;
+    if (beats(v, i, b.v, b.i)) {
+      b = Best(v, i);
     }
   }
-  bestValue[li] = bv;
-  bestIndex[li] = bi;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (li < s && beats(bestValue[li + s], bestIndex[li + s], bestValue[li], bestIndex[li])) {
-      bestValue[li] = bestValue[li + s];
-      bestIndex[li] = bestIndex[li + s];
-    }
-    workgroupBarrier();
-  }
-  if (li == 0u) {
-    y[2u * row] = bestIndex[0];
-    y[2u * row + 1u] = 0u;
-  }
+  return b;
+}
+
+fn storeIndex(row: u32, i: u32) {
+  y[2u * row] = i;
+  y[2u * row + 1u] = 0u;
 }

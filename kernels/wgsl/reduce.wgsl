@@ -1,6 +1,7 @@
-// Row reduction: input [rows, R] contiguous; each workgroup folds one chunk of one row with a
-// workgroup tree reduction and writes out[row * chunks + chunk]. Multi-pass: the host runs it
-// again on the [rows, chunks] partials (PRE none, same COMBINE) until one chunk is left.
+// Row reduction: input [rows, R] contiguous; each workgroup folds one chunk of one row and writes
+// out[row * chunks + chunk]. Multi-pass: the host runs it again on the [rows, chunks] partials (PRE
+// none, same COMBINE) until one chunk is left. The entry point comes from reduce_tree.wgsl (a
+// workgroup tree) or reduce_subgroup.wgsl (subgroup operations, when the device has them).
 // Accumulation is float32 (WGSL has no f64): workgroup trees keep sums to ~log2(n) roundings deep.
 struct Params {
   offset: u32,
@@ -23,13 +24,18 @@ override COMBINE: u32 = 0u;
 // (a non-finite aux is the answer), 4 log, 5 sqrt(v) * aux[row] (0 when aux <= 0; a non-finite aux is the answer).
 override POST: u32 = 0u;
 
+// Four interleaved accumulators in each invocation's strided loop, joined pairwise (the subgroup
+// programs: a subgroup operation may fold its lanes in sequence, and cutting the loop's chain of
+// roundings from 16 to 4 keeps their sums at least as accurate as the tree's). Compensated sums would
+// not survive: WGSL lets compilers simplify (a + b) - a to b, and lavapipe does.
+override INTERLEAVED: bool = false;
+
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> aux: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
 const WG = 256u;
-var<workgroup> part: array<f32, WG>;
 
 fn identity() -> f32 {
   switch (COMBINE) {
@@ -94,40 +100,44 @@ fn post(v: f32, row: u32) -> f32 {
   }
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  if (PER_THREAD) {
-    let row = (wid.x + wid.y * p.groupPitch) * WG + li;
-    if (row < p.rows) {
-      var a = identity();
-      for (var i = 0u; i < p.len; i++) {
-        a = combine(a, element(row, i));
-      }
-      y[row] = post(a, row);
+// Rows shorter than SHORT_ROW, when there are many: invocation li of workgroup g folds row g * WG + li.
+fn foldRowPerThread(g: u32, li: u32) {
+  let row = g * WG + li;
+  if (row < p.rows) {
+    var a = identity();
+    for (var i = 0u; i < p.len; i++) {
+      a = combine(a, element(row, i));
     }
-    return;
+    y[row] = post(a, row);
   }
-  let g = wid.x + wid.y * p.groupPitch;
-  if (g >= p.rows * p.chunks) {
-    return;
-  }
+}
+
+// Invocation li's fold of chunk g (of row g / chunks): elements start + li, start + li + WG, ...
+fn chunkPartial(g: u32, li: u32) -> f32 {
   let row = g / p.chunks;
-  let chunk = g % p.chunks;
-  let start = chunk * p.chunkLen;
+  let start = (g % p.chunks) * p.chunkLen;
   let end = min(start + p.chunkLen, p.len);
   var acc = identity();
-  for (var i = start + li; i < end; i += WG) {
+  var i = start + li;
+  if (INTERLEAVED) {
+    var b = identity();
+    var c = identity();
+    var d = identity();
+    for (; i + 3u * WG < end; i += 4u * WG) {
+      acc = combine(acc, element(row, i));
+      b = combine(b, element(row, i + WG));
+      c = combine(c, element(row, i + 2u * WG));
+      d = combine(d, element(row, i + 3u * WG));
+    }
+    acc = combine(combine(acc, b), combine(c, d));
+  }
+  for (; i < end; i += WG) {
     acc = combine(acc, element(row, i));
   }
-  part[li] = acc;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (li < s) {
-      part[li] = combine(part[li], part[li + s]);
-    }
-    workgroupBarrier();
-  }
-  if (li == 0u) {
-    y[g] = select(part[0], post(part[0], row), p.chunks == 1u);
-  }
+  return acc;
+}
+
+// Writes the fold of chunk g: finished (POST) when the row has one chunk, else a partial for the next pass.
+fn storeChunk(g: u32, v: f32) {
+  y[g] = select(v, post(v, g / p.chunks), p.chunks == 1u);
 }

@@ -76,6 +76,26 @@ describe.each(testDevices())('argmax/argmin on %s', (device) => {
     }
   });
 
+  // Lengths either side of subgroup sizes (4..128 lanes) and the 256-invocation workgroup, up to 2^20+7; the axis
+  // between kept ones, read through a view; ties, NaN in the first and last positions.
+  test.each(['argmax', 'argmin'] as const)('%s: lengths 1 to 2^20+7 around subgroup and workgroup sizes, ties, NaN', async (name) => {
+    for (const [i, len] of [1, 3, 31, 33, 255, 257, 1000, 4097, 2 ** 20 + 7].entries()) {
+      for (const selectLastIndex of [false, true]) {
+        await check(name, lc.tensor(tiedValues(len, 90 + i, 3), [len]), { selectLastIndex }, device);
+        await check(name, lc.tensor(tiedValues(len, 95 + i, 1000, 0.01), [len]), { selectLastIndex }, device);
+        if (len <= 4097) await check(name, tiedStridedTensor([3, len, 2], 100 + i, 5, 0.002), { axis: 1, selectLastIndex }, device);
+      }
+    }
+    for (const at of [0, 32, 1031]) {
+      const data = tiedValues(1032, 110 + at, 4);
+      data[at] = NaN;
+      data[(at + 516) % 1032] = NaN;
+      for (const selectLastIndex of [false, true]) await check(name, lc.tensor(data, [1032]), { selectLastIndex }, device);
+    }
+    // All equal: the first (last) index of a long row.
+    for (const selectLastIndex of [false, true]) await check(name, lc.tensor(new Float32Array(4099).fill(-Infinity), [4099]), { selectLastIndex }, device);
+  });
+
   test('known answers (ONNX examples), defaults and ties', async () => {
     const data = put([[2, 1], [3, 10]]);
     expect(lc.argmax(data).shape).toEqual([1, 2]); // axis 0, keepdims by default

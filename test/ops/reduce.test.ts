@@ -122,6 +122,22 @@ describe.each(testDevices())('reduce on %s', (device) => {
     }
   });
 
+  // Lengths either side of subgroup sizes (4..128 lanes, not known in advance), the 256-invocation workgroup and
+  // its 4096-element chunk, up to multi-pass rows; reduced axes split by kept ones; non-contiguous views; NaN.
+  test.each(REDUCE_KINDS)('%s: lengths 1 to 2^20+7 around subgroup and workgroup sizes, mixed axes, views', async (kind) => {
+    const [lo, hi] = rangeFor(kind);
+    for (const [i, len] of [1, 3, 31, 33, 255, 257, 1000, 4097, 2 ** 20 + 7].entries()) {
+      await check(kind, lc.tensor(randomArray(len, 600 + i, lo, hi), [len]), {}, device);
+      if (len <= 4097) await check(kind, stridedTensor([3, len], 610 + i, lo, hi), { axes: [1], keepdims: false }, device);
+    }
+    await check(kind, stridedTensor([5, 33, 2, 31], 620, lo, hi), { axes: [1, 3] }, device);
+    await check(kind, stridedTensor([31, 3, 33], 621, lo, hi), { axes: [0, 2], keepdims: false }, device);
+    await check(kind, stridedTensor([2, 3, 1000], 622, lo, hi), { axes: [0, 2] }, device);
+    const data = randomArray(3 * 70000, 623, lo, hi);
+    data[70000 + 69999] = NaN;
+    await check(kind, lc.tensor(data, [3, 70000]), { axes: [1] }, device);
+  });
+
   // Squaring in float32 overflows (or underflows) although the norm is representable: kernels must scale.
   test('l2 stays finite when the squares overflow float32', async () => {
     const y = await lc.l2(put(new Float32Array(16).fill(1e20))).data();

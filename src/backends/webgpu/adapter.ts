@@ -30,7 +30,7 @@ async function requestFrom(gpu: GPU): Promise<GPUAdapter | null> {
  * device costs memory and threads, and slows process exit.
  */
 const SHARED = Symbol.for('lepton-compute.webgpu');
-interface Shared { discovery?: Promise<Discovery>; devices: WeakMap<GPUAdapter, Promise<GPUDevice>> }
+interface Shared { discovery?: Promise<Discovery>; devices: WeakMap<GPUAdapter, Promise<GPUDevice>>; languages?: ReadonlySet<string> }
 function shared(): Shared {
   const g = globalThis as unknown as Record<symbol, Shared | undefined>;
   return (g[SHARED] ??= { devices: new WeakMap() });
@@ -39,7 +39,15 @@ function shared(): Shared {
 export function discoverAdapter(): Promise<Discovery> {
   if (process.env.LEPTON_WEBGPU === '0') return Promise.resolve({ ok: false, reason: 'disabled by LEPTON_WEBGPU=0' });
   const s = shared();
-  return (s.discovery ??= discover());
+  return (s.discovery ??= discover().then((d) => {
+    if (d.ok) s.languages = d.gpu.wgslLanguageFeatures ?? new Set();
+    return d;
+  }));
+}
+
+/** The WGSL language features (e.g. subgroup_id) of the discovered GPU; empty before discovery. */
+export function wgslLanguageFeatures(): ReadonlySet<string> {
+  return shared().languages ?? new Set();
 }
 
 /** The adapter's device, created once per process; a lost device is replaced on the next call. */

@@ -1,6 +1,7 @@
 // Reductions over any axes (kernels/wgsl/reduce.wgsl): the input is seen as [rows, len] with the
-// reduced axes last (gathered first when they are not), folded by workgroup tree reductions, in
-// several passes when rows are long. Also globalAvgPool / globalMaxPool (rows N*C, len spatial).
+// reduced axes last (gathered first when they are not), folded by workgroup tree reductions (through
+// subgroup operations when the device has them), in several passes when rows are long. Also
+// globalAvgPool / globalMaxPool (rows N*C, len spatial).
 import type { GlobalPoolInfo } from '../../../ops/pool2d.js';
 import type { ReduceInfo, ReduceKind } from '../../../ops/reduce.js';
 import { isContiguous } from '../../../shape.js';
@@ -8,6 +9,7 @@ import type { Tensor } from '../../../tensor.js';
 import { allFloat32, fitsBinding, no, Uniforms, type GpuKernel, type KernelContext } from '../kernel.js';
 import type { Dispatch, GpuBuffer, Program } from '../runtime.js';
 import { gatherDispatch, MAX_GATHER_RANK } from './gather.js';
+import { SUBGROUP_PREFIX, subgroupsUsable } from './subgroups.js';
 
 const WG = 256;
 /** Elements one workgroup folds per pass: 16 per invocation. */
@@ -31,11 +33,19 @@ const STEPS: Record<ReduceKind, Steps> = {
   logSumExp: { pre: 3, combine: 0, post: 3 },
 };
 
-export function reduceProgram(s: Steps, perThread: boolean): Program {
-  return {
-    name: 'reduce_f32', files: ['float_bits', 'reduce'], bindings: ['read', 'read', 'write'],
-    constants: { PRE: s.pre, COMBINE: s.combine, POST: s.post, PER_THREAD: perThread ? 1 : 0 },
-  };
+/**
+ * `subgroups`: fold workgroups through subgroup operations, with four accumulators in each invocation
+ * (reduce_subgroup.wgsl). Rows per thread fold no workgroup and always take the tree program.
+ */
+export function reduceProgram(s: Steps, perThread: boolean, subgroups = false): Program {
+  const constants = { PRE: s.pre, COMBINE: s.combine, POST: s.post, PER_THREAD: perThread ? 1 : 0 };
+  if (subgroups && !perThread) {
+    return {
+      name: 'reduce_f32_subgroups', files: [...SUBGROUP_PREFIX, 'float_bits', 'subgroup_fold', 'reduce', 'reduce_subgroup'],
+      bindings: ['read', 'read', 'write'], constants: { ...constants, INTERLEAVED: 1 },
+    };
+  }
+  return { name: 'reduce_f32', files: ['float_bits', 'reduce', 'reduce_tree'], bindings: ['read', 'read', 'write'], constants };
 }
 
 function groups2d(n: number): [number, number, number] {
@@ -55,6 +65,7 @@ export function foldRows(ctx: KernelContext, steps: Steps, src: GpuBuffer, offse
     const u = new Uniforms().u32(offset, rows, len, len, 1, wg[0]).f32(count);
     return [{ program: reduceProgram(steps, true), buffers: [src, auxBuf, dst], uniforms: u.buffer, workgroups: wg }];
   }
+  const subgroups = subgroupsUsable(ctx.rt);
   let from = src, fromOffset = offset, n = len, first = true;
   for (;;) {
     const chunks = Math.max(1, Math.ceil(n / CHUNK));
@@ -62,7 +73,7 @@ export function foldRows(ctx: KernelContext, steps: Steps, src: GpuBuffer, offse
     const wg = groups2d(rows * chunks);
     const u = new Uniforms().u32(fromOffset, rows, n, CHUNK, chunks, wg[0]).f32(count);
     const s = first ? steps : { ...steps, pre: 0 };
-    out.push({ program: reduceProgram(s, false), buffers: [from, auxBuf, to], uniforms: u.buffer, workgroups: wg });
+    out.push({ program: reduceProgram(s, false, subgroups), buffers: [from, auxBuf, to], uniforms: u.buffer, workgroups: wg });
     if (chunks === 1) return out;
     from = to; fromOffset = 0; n = chunks; first = false;
   }
