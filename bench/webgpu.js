@@ -153,6 +153,10 @@ function transpose(data, shape, perm) {
 
 /** tfjs's native op per case: matmul as is; conv in NHWC with HWIO filters (its fast path), output back to NCHW. */
 function tfjsRunner(c, data) {
+  if (c.group === 'reduce') {
+    const x = tf.tensor(data.x.data, data.x.shape), axis = c.numpy.axis ?? undefined;
+    return { run: () => tf[c.numpy.op](x, axis), toNchw: (y) => y, dispose: () => x.dispose() };
+  }
   if (c.group === 'matmul') {
     const a = tf.tensor(data.a.data, data.a.shape), b = tf.tensor(data.b.data, data.b.shape);
     return { run: () => tf.matMul(a, b), toNchw: (y) => y, dispose: () => (a.dispose(), b.dispose()) };
@@ -261,7 +265,8 @@ const halfCase = (c) => ({
   ort: { ...c.ort, inputs: c.ort.inputs.map((i) => ({ ...i, elemType: ELEM.FLOAT16 })), outputs: c.ort.outputs.map((o) => ({ ...o, elemType: ELEM.FLOAT16 })) },
 });
 const allCases = [...cpuCases, ...(hasF16 ? cpuCases.filter((c) => HALF.includes(c.name)).map(halfCase) : [])];
-const selected = allCases.filter((c) => (c.group === 'matmul' || c.group === 'conv2d') && (!args.filter || new RegExp(args.filter, 'i').test(c.name)));
+// Reductions: those with float outputs (the check compares numbers); GB/s of the input read once.
+const selected = allCases.filter((c) => (c.group === 'matmul' || c.group === 'conv2d' || (c.group === 'reduce' && c.numpy.op !== 'argmax')) && (!args.filter || new RegExp(args.filter, 'i').test(c.name)));
 const skipped = args.full ? [] : selected.filter((c) => SLOW.has(c.name)).map((c) => c.name);
 const cases = selected.filter((c) => !skipped.includes(c.name));
 
@@ -342,7 +347,7 @@ for (const c of cases) {
   const fasterPeer = peerWarm.length ? PEERS.filter((p) => res[p].warm !== undefined).reduce((a, b) => (res[a].warm <= res[b].warm ? a : b)) : undefined;
   const ours = res['lepton-compute'];
   const row = {
-    group: c.group, name: c.name, unit: 'GFLOP/s', work: c.work, dtype: c.dtype ?? 'float32', ...(c.base ? { base: c.base } : {}),
+    group: c.group, name: c.name, unit: c.unit, work: c.work, dtype: c.dtype ?? 'float32', ...(c.base ? { base: c.base } : {}),
     engines: res,
     values: Object.fromEntries(ENGINES.map((e) => [e, gflops(res[e].warm)])),
     fasterPeer,
@@ -353,7 +358,7 @@ for (const c of cases) {
   };
   rows.push(row);
   const f = (v, d = 1) => (v === undefined ? '—' : v.toFixed(d));
-  console.log(`${c.name.padEnd(36)} ` + ENGINES.map((e) => `${e}: ${res[e].error ? `ERR (${res[e].error})` : `${f(res[e].warm && res[e].warm * 1e3)} ms ${f(row.values[e])} GFLOP/s cold ${f(res[e].cold && res[e].cold * 1e3, 0)} ms ±${f(res[e].iqrOverMedian && 100 * res[e].iqrOverMedian, 0)}%`}`).join(' | ') + ` | × faster peer ${f(row.vsFasterPeer, 2)}`);
+  console.log(`${c.name.padEnd(36)} ` + ENGINES.map((e) => `${e}: ${res[e].error ? `ERR (${res[e].error})` : `${f(res[e].warm && res[e].warm * 1e3)} ms ${f(row.values[e])} ${c.unit} cold ${f(res[e].cold && res[e].cold * 1e3, 0)} ms ±${f(res[e].iqrOverMedian && 100 * res[e].iqrOverMedian, 0)}%`}`).join(' | ') + ` | × faster peer ${f(row.vsFasterPeer, 2)}`);
 }
 
 // --- Report ---------------------------------------------------------------------------------------------
@@ -364,7 +369,7 @@ const cell = (r, e) => {
   const x = r.engines[e];
   if (x.error) return x.error === 'unavailable' ? 'n/a' : `✗ ${x.error.replace(/\|/g, '/')}`;
   if (x.warm === undefined) return '—';
-  return `${ms(x.warm)} ms · ${rate(r.values[e])} GFLOP/s (best ${ms(x.min)}, cold ${ms(x.cold)} ms, ±${fmt(100 * x.iqrOverMedian, 0)}%)`;
+  return `${ms(x.warm)} ms · ${rate(r.values[e])} ${r.unit} (best ${ms(x.min)}, cold ${ms(x.cold)} ms, ±${fmt(100 * x.iqrOverMedian, 0)}%)`;
 };
 const header = `| case | lepton-compute | tfjs-webgpu | onnxruntime-webgpu | × faster peer (warm median) | × (warm best) | × (cold) |\n|---|---:|---:|---:|---:|---:|---:|`;
 const lines = rows.map((r) => `| ${r.name} | ${ENGINES.map((e) => cell(r, e)).join(' | ')} | ${fmt(r.vsFasterPeer, 2)}${r.fasterPeer ? ` (${r.fasterPeer})` : ''} | ${fmt(r.bestVsFasterPeer, 2)} | ${fmt(r.coldVsFasterPeer, 2)} |`);
