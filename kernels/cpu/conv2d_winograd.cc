@@ -112,10 +112,14 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
   const auto wino_gemm = avx512 ? wino_gemm_avx512 : wino_gemm_avx2;
   const auto wino_output_transform = avx512 ? wino_output_transform_avx512 : wino_output_transform_avx2;
   const int64_t Mpad = (M + MR - 1) / MR * MR;
-  const int64_t nth = (OH + 1) / 2, ntw = (OW + 1) / 2, tiles = nth * ntw;
-  const int64_t threads = parallel_thread_count();
   const int relu = p.activation == Activation::relu ? 1 : 0;
   const int pool = p.max_pool_2x2 ? 1 : 0;
+  // With a fused 2x2 pool each tile is one pool window, and the pool (floor) drops an odd last
+  // output row or column: the grid is then the pooled grid, so no tile is computed to be dropped
+  // (an 11x11 output takes 5x5 tiles instead of 6x6).
+  const int64_t nth = pool ? OH / 2 : (OH + 1) / 2, ntw = pool ? OW / 2 : (OW + 1) / 2;
+  const int64_t tiles = nth * ntw;
+  const int64_t threads = parallel_thread_count();
   const int64_t yimg = pool ? M * (OH / 2) * (OW / 2) : M * OH * OW;  // floats of one output image
 
   // Transformed weights [16][C][Mld] (Mld = Mpad rounded up to 8, so the micro-kernel's MR-row
