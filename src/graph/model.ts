@@ -55,8 +55,12 @@ export async function compile(graph: GraphIR, options: CompileOptions = {}): Pro
   const { ids, skipped } = resolveDevices(options.devices);
   const cpu = deviceFor('cpu');
   const profiles = new Map(await Promise.all([...new Set([...ids, 'cpu'])].map(async (id) => [id, await deviceProfile(deviceFor(id))] as const)));
-  const fused = options.fuse === false ? noFusion(graph) : await fuse(graph, { cpuOnly: ids.every((id) => id === 'cpu') });
-  const model = new Model(fused, ids, skipped, profiles, { backend: cpu, profile: profiles.get('cpu')! }, graph.nodes.length);
+  const cpuOnly = ids.every((id) => id === 'cpu');
+  const fused = options.fuse === false ? noFusion(graph) : await fuse(graph, { cpuOnly });
+  // Plans that end up on the CPU alone (a split's single-device runs, every plan once the other
+  // devices are unhealthy) take the CPU-only fusions too (conv + max pool).
+  const cpuFused = options.fuse === false || cpuOnly ? fused : await fuse(graph, { cpuOnly: true });
+  const model = new Model(fused, cpuFused, ids, skipped, profiles, { backend: cpu, profile: profiles.get('cpu')! }, graph.nodes.length);
   const shapes = new Map([...graph.inputs].map(([name, v]) => [name, options.shapes?.[name] ?? v.shape.map((d) => (d < 0 ? 1 : d))]));
   model.plan(shapes);
   return model;
@@ -104,7 +108,7 @@ export class Model {
   readonly passes: PassReport[];
 
   /** @internal Made by lc.compile. */
-  constructor(private readonly graph: FusedGraph, readonly devices: readonly string[],
+  constructor(private readonly graph: FusedGraph, private readonly cpuGraph: FusedGraph, readonly devices: readonly string[],
     /** Requested devices left out because they are unavailable here, with the reason. */
     readonly skippedDevices: readonly { device: string; reason: string }[], private readonly profiles: ReadonlyMap<string, DeviceProfile>,
     private readonly cpu: Target, sourceNodes: number) {
@@ -162,7 +166,7 @@ export class Model {
     let plan = this.plans.get(key);
     if (!plan) {
       const targets = ids.map((id) => ({ backend: deviceFor(id), profile: this.profiles.get(id)! }));
-      plan = new Plan(key, this.graph, shapes, targets, this.cpu, ids);
+      plan = new Plan(key, ids.every((id) => id === 'cpu') ? this.cpuGraph : this.graph, shapes, targets, this.cpu, ids);
       this.plans.set(key, plan);
       for (const f of plan.fallbacks) this.emit({ kind: 'unsupported', op: f.op, node: f.node, from: ids.join('+') || 'none', to: 'cpu', reason: f.reason });
     }

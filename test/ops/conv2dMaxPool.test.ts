@@ -66,7 +66,12 @@ describe('conv2dMaxPool on cpu', () => {
     g.output('y', g.maxPool2d(g.sigmoid(g.conv2d(g.input('x', c.x), g.constant(w))), POOL));
     expect(await opsOf(g)).toEqual(['conv2d', 'maxPool2d']);
     const gpu = lc.devices().find((d) => d.kind !== 'cpu' && d.available);
-    if (gpu) expect(await opsOf(graphOf(c, w, undefined), [gpu.id, 'cpu'])).toEqual(expect.arrayContaining(['conv2d', 'maxPool2d']));
+    if (gpu) {
+      expect(await opsOf(graphOf(c, w, undefined), [gpu.id, 'cpu'])).toEqual(expect.arrayContaining(['conv2d', 'maxPool2d']));
+      // ...but such a model's plans for the CPU alone (a split's single-device runs, fallback) fuse.
+      const model = await lc.compile(graphOf(c, w, undefined), { devices: [gpu.id, 'cpu'] });
+      expect(model.plan(new Map([['x', c.x]]), 'cpu').placement.map((p) => p.op)).toEqual(['conv2dMaxPool']);
+    }
   });
 
   test('attribute errors name the op', () => {
