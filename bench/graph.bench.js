@@ -1,7 +1,7 @@
 // Graph runtime benchmarks (uses dist/: `npm run build:ts` first).
 //   1. per-op overhead: a compiled chain of 100 tiny ops vs onnxruntime-node's per-node overhead, same graph
 //   2. seed CNN, batch 64, CPU: images/s vs onnxruntime-node CPU (same weights, same thread count)
-//   3. CPU+WebGPU split: 'batch' throughput vs the sum of each device on its own
+//   3. CPU+WebGPU split: 'batch' throughput vs the sum of each device on its own (interleaved rounds)
 // Writes bench/results/graph.json. Timings on a shared machine are noisy: compare within one run.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
@@ -157,12 +157,23 @@ const x = images(BATCH);
     console.log('split: skipped (no WebGPU device)');
   } else {
     const graph = seedCnn(w);
-    const rate = async (devices, opts) => throughput(await lc.compile(graph, { devices, shapes: { x: [BATCH, 1, 28, 28] } }), x, SECONDS, opts);
-    const cpu = await rate(['cpu']);
-    const web = await rate([gpu.id]);
-    const split = await rate(['cpu', gpu.id], { split: 'batch' });
-    results.cases.split = { device: gpu.name, cpuImagesPerSec: cpu, webgpuImagesPerSec: web, splitImagesPerSec: split, fractionOfSum: split / (cpu + web) };
-    console.log(`split: cpu ${cpu.toFixed(0)} + ${gpu.id} ${web.toFixed(0)} = ${(cpu + web).toFixed(0)} images/s alone; split 'batch' ${split.toFixed(0)} images/s (${((100 * split) / (cpu + web)).toFixed(0)}% of the sum)`);
+    const model = (devices) => lc.compile(graph, { devices, shapes: { x: [BATCH, 1, 28, 28] } });
+    const [mCpu, mWeb, mSplit] = [await model(['cpu']), await model([gpu.id]), await model(['cpu', gpu.id])];
+    // Warm-ups (the split model also learns each device's speed), then interleaved rounds as above.
+    await throughput(mCpu, x, 0.2);
+    await throughput(mWeb, x, 0.2);
+    await throughput(mSplit, x, SECONDS / 3, { split: 'batch' });
+    const ROUNDS = 6, per = SECONDS / (2 * ROUNDS);
+    const rounds = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const c = await throughput(mCpu, x, per), g = await throughput(mWeb, x, per), sp = await throughput(mSplit, x, per, { split: 'batch' });
+      rounds.push({ c, g, sp, f: sp / (c + g) });
+    }
+    const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+    const cpu = median(rounds.map((r) => r.c)), web = median(rounds.map((r) => r.g)), split = median(rounds.map((r) => r.sp));
+    const fractions = rounds.map((r) => r.f);
+    results.cases.split = { device: gpu.name, cpuImagesPerSec: cpu, webgpuImagesPerSec: web, splitImagesPerSec: split, fractionOfSum: median(fractions), fractionRange: [Math.min(...fractions), Math.max(...fractions)] };
+    console.log(`split: cpu ${cpu.toFixed(0)} + ${gpu.id} ${web.toFixed(0)} = ${(cpu + web).toFixed(0)} images/s alone; split 'batch' ${split.toFixed(0)} images/s (${(100 * results.cases.split.fractionOfSum).toFixed(0)}% of the sum: median of ${ROUNDS} interleaved rounds, range ${results.cases.split.fractionRange.map((f) => (100 * f).toFixed(0)).join('-')}%)`);
   }
 }
 
