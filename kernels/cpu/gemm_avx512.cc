@@ -12,6 +12,55 @@
 namespace lepton {
 namespace gemm_detail {
 
+// One k step of the 14x32 tile: B row k (two zmm) at byte offset B of %[b], the 14 A values at
+// byte offset A of %[a] broadcast in turn (zmm30/31 alternate), 28 FMAs into zmm0-27. A and B
+// are string literals; the assembler evaluates "A+4*r".
+#define LEPTON_K_STEP_14X32(A, B) \
+  "vmovups " B "(%[b]), %%zmm28\n\t" \
+  "vmovups " B "+64(%[b]), %%zmm29\n\t" \
+  "vbroadcastss " A "+0(%[a]), %%zmm30\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm30, %%zmm0\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm30, %%zmm1\n\t" \
+  "vbroadcastss " A "+4(%[a]), %%zmm31\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm31, %%zmm2\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm31, %%zmm3\n\t" \
+  "vbroadcastss " A "+8(%[a]), %%zmm30\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm30, %%zmm4\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm30, %%zmm5\n\t" \
+  "vbroadcastss " A "+12(%[a]), %%zmm31\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm31, %%zmm6\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm31, %%zmm7\n\t" \
+  "vbroadcastss " A "+16(%[a]), %%zmm30\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm30, %%zmm8\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm30, %%zmm9\n\t" \
+  "vbroadcastss " A "+20(%[a]), %%zmm31\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm31, %%zmm10\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm31, %%zmm11\n\t" \
+  "vbroadcastss " A "+24(%[a]), %%zmm30\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm30, %%zmm12\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm30, %%zmm13\n\t" \
+  "vbroadcastss " A "+28(%[a]), %%zmm31\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm31, %%zmm14\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm31, %%zmm15\n\t" \
+  "vbroadcastss " A "+32(%[a]), %%zmm30\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm30, %%zmm16\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm30, %%zmm17\n\t" \
+  "vbroadcastss " A "+36(%[a]), %%zmm31\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm31, %%zmm18\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm31, %%zmm19\n\t" \
+  "vbroadcastss " A "+40(%[a]), %%zmm30\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm30, %%zmm20\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm30, %%zmm21\n\t" \
+  "vbroadcastss " A "+44(%[a]), %%zmm31\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm31, %%zmm22\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm31, %%zmm23\n\t" \
+  "vbroadcastss " A "+48(%[a]), %%zmm30\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm30, %%zmm24\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm30, %%zmm25\n\t" \
+  "vbroadcastss " A "+52(%[a]), %%zmm31\n\t" \
+  "vfmadd231ps %%zmm28, %%zmm31, %%zmm26\n\t" \
+  "vfmadd231ps %%zmm29, %%zmm31, %%zmm27\n\t"
+
 // 14x32 tile: 28 zmm accumulators (zmm0-27, row r in zmm 2r and 2r+1), two zmm for the B row
 // (zmm28-29), two for broadcast A values (zmm30-31). Per k: 28 FMAs (14 cycles on two 512-bit
 // FMA pipes) against 2 loads + 14 broadcasts, so the FMA pipes, not the load ports, bound it; 28
@@ -60,185 +109,13 @@ void avx512_kernel_14x32(int64_t k, const float* a, const float* b, float* c, in
       ".p2align 5\n\t"
       "1:\n\t"
       "prefetcht0 448(%[a])\n\t"
-      "vmovups 0(%[b]), %%zmm28\n\t"
-      "vmovups 64(%[b]), %%zmm29\n\t"
-      "vbroadcastss 0(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm0\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm1\n\t"
-      "vbroadcastss 4(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm2\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm3\n\t"
-      "vbroadcastss 8(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm4\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm5\n\t"
-      "vbroadcastss 12(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm6\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm7\n\t"
-      "vbroadcastss 16(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm8\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm9\n\t"
-      "vbroadcastss 20(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm10\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm11\n\t"
-      "vbroadcastss 24(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm12\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm13\n\t"
-      "vbroadcastss 28(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm14\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm15\n\t"
-      "vbroadcastss 32(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm16\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm17\n\t"
-      "vbroadcastss 36(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm18\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm19\n\t"
-      "vbroadcastss 40(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm20\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm21\n\t"
-      "vbroadcastss 44(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm22\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm23\n\t"
-      "vbroadcastss 48(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm24\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm25\n\t"
-      "vbroadcastss 52(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm26\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm27\n\t"
+      LEPTON_K_STEP_14X32("0", "0")
       "prefetcht0 512(%[a])\n\t"
-      "vmovups 128(%[b]), %%zmm28\n\t"
-      "vmovups 192(%[b]), %%zmm29\n\t"
-      "vbroadcastss 56(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm0\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm1\n\t"
-      "vbroadcastss 60(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm2\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm3\n\t"
-      "vbroadcastss 64(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm4\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm5\n\t"
-      "vbroadcastss 68(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm6\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm7\n\t"
-      "vbroadcastss 72(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm8\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm9\n\t"
-      "vbroadcastss 76(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm10\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm11\n\t"
-      "vbroadcastss 80(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm12\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm13\n\t"
-      "vbroadcastss 84(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm14\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm15\n\t"
-      "vbroadcastss 88(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm16\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm17\n\t"
-      "vbroadcastss 92(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm18\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm19\n\t"
-      "vbroadcastss 96(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm20\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm21\n\t"
-      "vbroadcastss 100(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm22\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm23\n\t"
-      "vbroadcastss 104(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm24\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm25\n\t"
-      "vbroadcastss 108(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm26\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm27\n\t"
+      LEPTON_K_STEP_14X32("56", "128")
       "prefetcht0 576(%[a])\n\t"
-      "vmovups 256(%[b]), %%zmm28\n\t"
-      "vmovups 320(%[b]), %%zmm29\n\t"
-      "vbroadcastss 112(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm0\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm1\n\t"
-      "vbroadcastss 116(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm2\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm3\n\t"
-      "vbroadcastss 120(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm4\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm5\n\t"
-      "vbroadcastss 124(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm6\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm7\n\t"
-      "vbroadcastss 128(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm8\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm9\n\t"
-      "vbroadcastss 132(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm10\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm11\n\t"
-      "vbroadcastss 136(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm12\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm13\n\t"
-      "vbroadcastss 140(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm14\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm15\n\t"
-      "vbroadcastss 144(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm16\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm17\n\t"
-      "vbroadcastss 148(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm18\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm19\n\t"
-      "vbroadcastss 152(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm20\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm21\n\t"
-      "vbroadcastss 156(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm22\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm23\n\t"
-      "vbroadcastss 160(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm24\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm25\n\t"
-      "vbroadcastss 164(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm26\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm27\n\t"
+      LEPTON_K_STEP_14X32("112", "256")
       "prefetcht0 640(%[a])\n\t"
-      "vmovups 384(%[b]), %%zmm28\n\t"
-      "vmovups 448(%[b]), %%zmm29\n\t"
-      "vbroadcastss 168(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm0\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm1\n\t"
-      "vbroadcastss 172(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm2\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm3\n\t"
-      "vbroadcastss 176(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm4\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm5\n\t"
-      "vbroadcastss 180(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm6\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm7\n\t"
-      "vbroadcastss 184(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm8\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm9\n\t"
-      "vbroadcastss 188(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm10\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm11\n\t"
-      "vbroadcastss 192(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm12\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm13\n\t"
-      "vbroadcastss 196(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm14\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm15\n\t"
-      "vbroadcastss 200(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm16\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm17\n\t"
-      "vbroadcastss 204(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm18\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm19\n\t"
-      "vbroadcastss 208(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm20\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm21\n\t"
-      "vbroadcastss 212(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm22\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm23\n\t"
-      "vbroadcastss 216(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm24\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm25\n\t"
-      "vbroadcastss 220(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm26\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm27\n\t"
+      LEPTON_K_STEP_14X32("168", "384")
       "add $224, %[a]\n\t"
       "add $512, %[b]\n\t"
       "dec %[k4]\n\t"
@@ -247,50 +124,7 @@ void avx512_kernel_14x32(int64_t k, const float* a, const float* b, float* c, in
       "test %[k1], %[k1]\n\t"
       "jz 4f\n\t"
       "3:\n\t"
-      "vmovups 0(%[b]), %%zmm28\n\t"
-      "vmovups 64(%[b]), %%zmm29\n\t"
-      "vbroadcastss 0(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm0\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm1\n\t"
-      "vbroadcastss 4(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm2\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm3\n\t"
-      "vbroadcastss 8(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm4\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm5\n\t"
-      "vbroadcastss 12(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm6\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm7\n\t"
-      "vbroadcastss 16(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm8\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm9\n\t"
-      "vbroadcastss 20(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm10\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm11\n\t"
-      "vbroadcastss 24(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm12\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm13\n\t"
-      "vbroadcastss 28(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm14\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm15\n\t"
-      "vbroadcastss 32(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm16\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm17\n\t"
-      "vbroadcastss 36(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm18\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm19\n\t"
-      "vbroadcastss 40(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm20\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm21\n\t"
-      "vbroadcastss 44(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm22\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm23\n\t"
-      "vbroadcastss 48(%[a]), %%zmm30\n\t"
-      "vfmadd231ps %%zmm28, %%zmm30, %%zmm24\n\t"
-      "vfmadd231ps %%zmm29, %%zmm30, %%zmm25\n\t"
-      "vbroadcastss 52(%[a]), %%zmm31\n\t"
-      "vfmadd231ps %%zmm28, %%zmm31, %%zmm26\n\t"
-      "vfmadd231ps %%zmm29, %%zmm31, %%zmm27\n\t"
+      LEPTON_K_STEP_14X32("0", "0")
       "add $56, %[a]\n\t"
       "add $128, %[b]\n\t"
       "dec %[k1]\n\t"

@@ -23,15 +23,20 @@ function input(shape: number[], seed: number, transposed = false): lc.Tensor {
   return lc.transpose(t, { perm });
 }
 
+/** Shapes every dtype's suite runs: 1s, vectors on either side, batch broadcasting, odd sizes. */
+const SHAPES_BOTH_DTYPES: Array<[number[], number[]]> = [
+  [[1, 1], [1, 1]],
+  [[7], [7]],
+  [[5], [5, 3]],
+  [[4, 5], [5]],
+  [[3, 17, 13], [13, 19]],
+  [[2, 1, 6, 5], [3, 5, 7]],
+  [[65, 129], [129, 33]],
+];
+
 describe.each(devices)('matmul on %s', (device) => {
   const cases: Array<[number[], number[]]> = [
-    [[1, 1], [1, 1]],
-    [[7], [7]],
-    [[5], [5, 3]],
-    [[4, 5], [5]],
-    [[3, 17, 13], [13, 19]],
-    [[2, 1, 6, 5], [3, 5, 7]],
-    [[65, 129], [129, 33]],
+    ...SHAPES_BOTH_DTYPES,
     [[127, 255], [255, 17]],
     [[3, 4096], [4096, 5]],
     [[0, 4], [4, 3]],
@@ -143,13 +148,7 @@ describe.each(devices)('float16 matmul and gemm on %s', (device) => {
   }
 
   const cases: Array<[number[], number[]]> = [
-    [[1, 1], [1, 1]],
-    [[7], [7]],
-    [[5], [5, 3]],
-    [[4, 5], [5]],
-    [[3, 17, 13], [13, 19]],
-    [[2, 1, 6, 5], [3, 5, 7]],
-    [[65, 129], [129, 33]],
+    ...SHAPES_BOTH_DTYPES,
     [[33, 64], [64, 68]],
     [[3, 2000], [2000, 5]],
     [[40, 2000], [2000, 36]],
