@@ -58,8 +58,9 @@ export async function compile(graph: GraphIR, options: CompileOptions = {}): Pro
   const cpuOnly = ids.every((id) => id === 'cpu');
   const fused = options.fuse === false ? noFusion(graph) : await fuse(graph, { cpuOnly });
   // Plans that end up on the CPU alone (a split's single-device runs, every plan once the other
-  // devices are unhealthy) take the CPU-only fusions too (conv + max pool).
-  const cpuFused = options.fuse === false || cpuOnly ? fused : await fuse(graph, { cpuOnly: true });
+  // devices are unhealthy) take the CPU-only fusions too (conv + max pool), on top of the fused
+  // graph: its folded constants are shared, not folded again.
+  const cpuFused = options.fuse === false || cpuOnly ? fused : await fuse(fused, { cpuOnly: true });
   const model = new Model(fused, cpuFused, ids, skipped, profiles, { backend: cpu, profile: profiles.get('cpu')! }, graph.nodes.length);
   const shapes = new Map([...graph.inputs].map(([name, v]) => [name, options.shapes?.[name] ?? v.shape.map((d) => (d < 0 ? 1 : d))]));
   model.plan(shapes);

@@ -50,8 +50,9 @@ export interface FuseOptions {
   readonly cpuOnly?: boolean;
 }
 
-export async function fuse(g: GraphIR, options: FuseOptions = {}): Promise<FusedGraph> {
-  let nodes: PassNode[] = g.nodes.map((n) => ({ name: n.name, op: n.op, inputs: n.inputs, attrs: n.attrs, device: n.device, outputs: n.outputs, fused: [] }));
+/** Fuses g's nodes; g may be a fused graph already (then only what its options add is fused, on top). */
+export async function fuse(g: GraphIR | FusedGraph, options: FuseOptions = {}): Promise<FusedGraph> {
+  let nodes: PassNode[] = g.nodes.map((n) => ({ name: n.name, op: n.op, inputs: n.inputs, attrs: n.attrs, device: n.device, outputs: n.outputs, fused: 'fused' in n ? n.fused : [] }));
   const outputs = new Set([...g.outputs.values()].map((v) => v.id));
 
   // The producer of a value, when exactly one node reads it and it is not a graph output.
