@@ -43,6 +43,8 @@ int64_t depthwise_scratch_avx2(int64_t OH, int64_t OW, int64_t KH, int64_t KW, i
 // Defined in conv2d_direct.cc: direct tiles over a zero-padded image for stride-1 convs on few channels.
 bool conv_direct_applicable(const Conv2dParams& p);
 void conv_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y);
+// Whether conv_direct computes p with its fused max_pool_2x2 (the AVX-512 tiles pool in registers).
+bool conv_direct_pooled_applicable(const Conv2dParams& p);
 
 // Defined in conv2d_batched.cc: images with a few output pixels each, several per GEMM.
 bool conv_batched_applicable(const Conv2dParams& p);
@@ -438,14 +440,7 @@ void conv2d_then_pool(const Conv2dParams& p, const float* x, const float* w, con
 
 void conv2d_f32(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
   if (p.N <= 0 || p.M <= 0 || p.OH <= 0 || p.OW <= 0) return;
-  if (p.max_pool_2x2) {
-    if (p.OH < 2 || p.OW < 2) return;  // an empty pooled output
-    if (conv_detail::conv_winograd_applicable(p))
-      conv_detail::conv_winograd(p, x, w, bias, y);
-    else
-      conv2d_then_pool(p, x, w, bias, y);
-    return;
-  }
+  if (p.max_pool_2x2 && (p.OH < 2 || p.OW < 2)) return;  // an empty pooled output
   const int64_t G = p.groups > 0 ? p.groups : 1;
   Conv2dParams q = p;
   q.groups = G;
@@ -454,6 +449,15 @@ void conv2d_f32(const Conv2dParams& p, const float* x, const float* w, const flo
   if (q.dilation_h <= 0) q.dilation_h = 1;
   if (q.dilation_w <= 0) q.dilation_w = 1;
   const int64_t Cg = q.C / G;
+  if (q.max_pool_2x2) {
+    if (conv_detail::conv_winograd_applicable(q))
+      conv_detail::conv_winograd(q, x, w, bias, y);
+    else if (Cg > 0 && !conv_detail::conv_batched_applicable(q) && conv_detail::conv_direct_pooled_applicable(q))
+      conv_detail::conv_direct(q, x, w, bias, y);
+    else
+      conv2d_then_pool(q, x, w, bias, y);
+    return;
+  }
   if (Cg <= 0 || q.KH <= 0 || q.KW <= 0) {
     // Empty reduction: output is bias (+ activation).
     const int64_t P = q.OH * q.OW;

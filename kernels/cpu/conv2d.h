@@ -24,7 +24,8 @@ struct Conv2dParams {
 // Picks a 1x1 path (plain GEMM), a depthwise path, or a general implicit-GEMM/im2col path whose
 // workspace stays bounded (column buffer built in slices), threaded on the shared pool.
 // With max_pool_2x2 the pool is applied to the activated conv: in the Winograd output transform
-// (its 2x2 tiles are the pool windows), else per block of images through an L2-sized buffer.
+// (its 2x2 tiles are the pool windows), in the registers of the AVX-512 direct tiles, else per
+// block of images through an L2-sized buffer.
 void conv2d_f32(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y);
 
 }  // namespace lepton

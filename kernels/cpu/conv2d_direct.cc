@@ -142,25 +142,45 @@ void for_each_task(const Conv2dParams& p, const Geometry& g, int64_t MBn, int64_
 }
 
 // AVX-512: tiles of row segments (conv2d_direct_avx512.cc), so only whole output rows are computed.
+// With a fused 2x2/2 max pool the segments are pairs of rows 2i, 2i + 1 pooled in registers, and
+// the rows and columns the pool drops (an odd last one) are not computed.
 void conv_direct_avx512(const Conv2dParams& p, const Geometry& g, const float* x, const float* w, const float* bias,
                         float* y) {
   const int64_t M = p.M;
-  // 4x6, 8x3 or 12x2 accumulators: the channel block that wastes the fewest channels past M.
-  const int mb = M <= 4 ? 4 : ((M + 11) / 12 * 12 - M < (M + 7) / 8 * 8 - M ? 12 : 8);
-  const int nb = mb == 4 ? 6 : mb == 12 ? 2 : 3;
+  const bool pool = p.max_pool_2x2;
+  int mb, nb;
+  if (pool) {
+    mb = 4;  // x 3 segment pairs: 24 accumulators, 6 loads and 4 broadcasts per 24 FMAs
+    nb = 3;
+  } else {
+    // 4x6, 8x3 or 12x2 accumulators: the channel block that wastes the fewest channels past M.
+    mb = M <= 4 ? 4 : ((M + 11) / 12 * 12 - M < (M + 7) / 8 * 8 - M ? 12 : 8);
+    nb = mb == 4 ? 6 : mb == 12 ? 2 : 3;
+  }
   const std::vector<int32_t> offs = tap_offsets(p, g);
   const std::vector<float> wpack = pack_weights(w, M, g.K, mb);
   std::vector<DirectSegment> segs;
-  for (int64_t oh = 0; oh < p.OH; ++oh)
-    for (int64_t ow = 0; ow < p.OW; ow += 16) {
-      const int64_t len = std::min<int64_t>(16, p.OW - ow);
-      segs.push_back({int32_t(oh * g.Wp + ow), int32_t(oh * p.OW + ow), uint16_t((1u << len) - 1)});
-    }
-  while (segs.size() % size_t(nb) != 0) segs.push_back({0, 0, 0});
+  const int64_t POH = p.OH / 2, POW = p.OW / 2;
+  if (pool) {
+    for (int64_t i = 0; i < POH; ++i)
+      for (int64_t c = 0; c < 2 * POW; c += 16) {
+        const int64_t len = std::min<int64_t>(16, 2 * POW - c);
+        segs.push_back({int32_t(2 * i * g.Wp + c), int32_t(i * POW + c / 2), uint16_t((1u << len) - 1),
+                        uint16_t((1u << (len / 2)) - 1)});
+      }
+  } else {
+    for (int64_t oh = 0; oh < p.OH; ++oh)
+      for (int64_t ow = 0; ow < p.OW; ow += 16) {
+        const int64_t len = std::min<int64_t>(16, p.OW - ow);
+        segs.push_back({int32_t(oh * g.Wp + ow), int32_t(oh * p.OW + ow), uint16_t((1u << len) - 1), 0});
+      }
+  }
+  while (segs.size() % size_t(nb) != 0) segs.push_back({0, 0, 0, 0});
   DirectRows d;
   d.K = g.K;
   d.M = M;
-  d.P = p.OH * p.OW;
+  d.P = pool ? POH * POW : p.OH * p.OW;
+  d.row_step = g.Wp;
   d.mb = mb;
   d.nb = nb;
   d.relu = p.activation == Activation::relu ? 1 : 0;
@@ -171,11 +191,16 @@ void conv_direct_avx512(const Conv2dParams& p, const Geometry& g, const float* x
   const int64_t QT = int64_t(segs.size()) / nb, MBn = (M + mb - 1) / mb;
   const bool unpadded = p.pad_top == 0 && p.pad_left == 0 && g.Hp == p.H && g.Wp == p.W;
   for_each_task(p, g, MBn, QT, x, !unpadded, [&](int64_t n, int64_t b, int64_t t0, int64_t t1, const float* xi) {
-    conv_direct_rows_avx512(d, b, t0, t1, xi, y + n * M * d.P);
+    if (pool) conv_direct_pooled_rows_avx512(d, b, t0, t1, xi, y + n * M * d.P);
+    else conv_direct_rows_avx512(d, b, t0, t1, xi, y + n * M * d.P);
   });
 }
 
 }  // namespace
+
+bool conv_direct_pooled_applicable(const Conv2dParams& p) {
+  return cpu_has_avx512() && conv_direct_applicable(p);
+}
 
 void conv_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
   const Geometry g = geometry(p);

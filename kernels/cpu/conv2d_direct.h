@@ -32,14 +32,18 @@ void conv_direct_tiles_avx2(const DirectTiles& d, int64_t mb0, int64_t mb1, int6
 
 // AVX-512: one 16-lane vector of an output row, columns [ow, ow + popcount(mask)) of row oh:
 // it reads the image at flat index oh*Wp + ow (+ each tap's offset) and writes output oh*OW + ow.
+// With a fused 2x2/2 max pool a segment is a pair: these columns of rows 2i and 2i + 1 (in and
+// in + row_step), pooled into pooled row i from out on (the lanes of out_mask).
 struct DirectSegment {
   int32_t in, out;
-  uint16_t mask;  // 0 for the padding segments that fill a plane's last tile
+  uint16_t mask;      // 0 for the padding segments that fill a plane's last tile
+  uint16_t out_mask;  // pooled segments: the (up to 8) pooled outputs written
 };
 
 // One call's constants: tiles of mb output channels x nb segments, in a plane's row-major order.
 struct DirectRows {
-  int64_t K, M, P;
+  int64_t K, M, P;              // P: floats per output plane (pooled with a fused pool)
+  int64_t row_step;             // pooled segments: the flat offset from row 2i to row 2i + 1
   int mb, nb, relu;
   const int32_t* offs;          // [K] flat offset of tap k in the (padded) image
   const float* wpack;           // [ceil(M/mb)][K][mb] weights, 0 past M
@@ -49,6 +53,11 @@ struct DirectRows {
 
 // Channel block mb and tiles [t0, t1) of one image xp (no reads past its last tap: masked loads).
 void conv_direct_rows_avx512(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const float* xp, float* y);
+// The same over pooled segment pairs (mb = 4 channels, nb = 3 pairs per tile): each pair's two rows
+// are max-pooled 2x2 in registers before the bias and relu (both monotonic, so they commute with
+// the max), and only the pooled plane is written.
+void conv_direct_pooled_rows_avx512(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const float* xp,
+                                    float* y);
 
 }  // namespace conv_detail
 }  // namespace lepton

@@ -46,6 +46,8 @@ describe('conv2dMaxPool on cpu', () => {
     { x: [1, 64, 12, 12], w: [64, 64, 3, 3], opts: { pads: [1, 1, 1, 1] }, bias: true }, // few tiles: split by channels
     { x: [2, 16, 40, 37], w: [20, 16, 3, 3], opts: { pads: [2, 2, 0, 1] }, relu: true }, // several blocks per image
     { x: [9, 1, 28, 28], w: [32, 1, 3, 3], bias: true, relu: true }, // direct (the seed CNN's conv1 + pool1)
+    { x: [3, 2, 36, 41], w: [7, 2, 3, 3], opts: { pads: [1, 0, 0, 2], dilations: [1, 2] }, relu: true }, // direct: odd 35x39 output, 3 column groups
+    { x: [4, 3, 9, 8], w: [5, 3, 2, 2], bias: true }, // direct 2x2 kernel: odd 8x7 output
     { x: [40, 16, 5, 5], w: [16, 16, 3, 3], bias: true, relu: true }, // batched: 3x3 outputs, a 1x1 pool
     { x: [2, 8, 11, 12], w: [8, 1, 3, 3], opts: { groups: 8, pads: [1, 1, 1, 1] }, relu: true }, // depthwise
     { x: [3, 6, 17, 15], w: [10, 6, 3, 3], opts: { strides: [2, 2] }, bias: true }, // general GEMM path
