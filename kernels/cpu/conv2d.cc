@@ -57,9 +57,9 @@ void conv_winograd(const Conv2dParams& p, const float* x, const float* w, const 
 
 const ConvPackedGemm& conv_packed_gemm() {
   static const ConvPackedGemm avx512{14, 32, conv_pack_a_avx512, conv_pack_b_rows_avx512,
-                                     conv_gemm_packed_avx512, batched_gather_panel_avx512};
+                                     conv_gemm_packed_avx512};
   static const ConvPackedGemm avx2{6, 16, conv_pack_a_avx2, conv_pack_b_rows_avx2,
-                                   conv_gemm_packed_avx2, batched_gather_panel_avx2};
+                                   conv_gemm_packed_avx2};
   return cpu_has_avx512() ? avx512 : avx2;
 }
 

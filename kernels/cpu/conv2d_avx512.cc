@@ -106,28 +106,5 @@ void conv_gemm_packed_avx512(int64_t Mg, int64_t nc, int64_t K, const float* ap,
   }
 }
 
-// dst[k*32 + l] = image l's input at offset tap[k * P] (0 where tap < 0, and for lanes >= `lanes`),
-// images `img_stride` floats apart from `base`, for k in [0, K).
-void batched_gather_panel_avx512(const float* base, int64_t img_stride, int lanes, const int32_t* tap,
-                                 int64_t P, int64_t K, float* dst) {
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i idx_lo = _mm512_mullo_epi32(iota, _mm512_set1_epi32(int32_t(img_stride)));
-  const __m512i idx_hi = _mm512_add_epi32(idx_lo, _mm512_set1_epi32(int32_t(16 * img_stride)));
-  const __mmask16 mask_lo = _mm512_cmpgt_epi32_mask(_mm512_set1_epi32(lanes), iota);
-  const __mmask16 mask_hi = _mm512_cmpgt_epi32_mask(_mm512_set1_epi32(lanes - 16), iota);
-  const __m512 zero = _mm512_setzero_ps();
-  for (int64_t k = 0; k < K; ++k, dst += kNR) {
-    const int32_t o = tap[k * P];
-    if (o < 0) {
-      _mm512_storeu_ps(dst, zero);
-      _mm512_storeu_ps(dst + 16, zero);
-      continue;
-    }
-    const float* b = base + o;
-    _mm512_storeu_ps(dst, _mm512_mask_i32gather_ps(zero, mask_lo, idx_lo, b, 4));
-    _mm512_storeu_ps(dst + 16, _mm512_mask_i32gather_ps(zero, mask_hi, idx_hi, b, 4));
-  }
-}
-
 }  // namespace conv_detail
 }  // namespace lepton

@@ -17,9 +17,6 @@ struct ConvPackedGemm {
   // C[0:Mg, 0:nc] = A * B (+ bias[m], relu) on packed operands, single-threaded.
   void (*gemm)(int64_t Mg, int64_t nc, int64_t K, const float* ap, const float* bp, float* C,
                int64_t ldc, const float* bias, int relu);
-  // One nr-lane panel (lane l = image l) of the batched conv's column matrix.
-  void (*gather_panel)(const float* base, int64_t img_stride, int lanes, const int32_t* tap, int64_t P,
-                       int64_t K, float* dst);
 };
 
 // The set for this CPU (AVX-512 when cpu_has_avx512(), else AVX2); only valid if cpu_has_avx2().
@@ -30,16 +27,12 @@ void conv_pack_b_rows_avx2(const float* rows, int64_t rs, int64_t nr, int64_t nc
                            int64_t k0, float* bp);
 void conv_gemm_packed_avx2(int64_t Mg, int64_t nc, int64_t K, const float* ap, const float* bp,
                            float* C, int64_t ldc, const float* bias, int relu);
-void batched_gather_panel_avx2(const float* base, int64_t img_stride, int lanes, const int32_t* tap,
-                               int64_t P, int64_t K, float* dst);
 
 void conv_pack_a_avx512(const float* wg, int64_t Mg, int64_t K, float* ap);
 void conv_pack_b_rows_avx512(const float* rows, int64_t rs, int64_t nr, int64_t nc, int64_t K,
                              int64_t k0, float* bp);
 void conv_gemm_packed_avx512(int64_t Mg, int64_t nc, int64_t K, const float* ap, const float* bp,
                              float* C, int64_t ldc, const float* bias, int relu);
-void batched_gather_panel_avx512(const float* base, int64_t img_stride, int lanes, const int32_t* tap,
-                                 int64_t P, int64_t K, float* dst);
 
 }  // namespace conv_detail
 }  // namespace lepton

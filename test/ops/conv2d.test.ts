@@ -111,7 +111,8 @@ describe.each(devices)('conv2d on %s', (device) => {
   });
 
   // Batches of images with fewer than 16 output pixels each take the batched-GEMM path on AVX2
-  // CPUs (conv2d_batched.cc): column blocks spanning images, partial panels, pads, strides, dilations.
+  // CPUs (conv2d_batched.cc): column blocks spanning images, slices of one group's pixels, partial
+  // panels, pads, strides, dilations.
   test('many small images (the batched path)', async () => {
     let seed = 400;
     const shapes: [number[], number[], Case["opts"]][] = [
@@ -124,6 +125,8 @@ describe.each(devices)('conv2d on %s', (device) => {
       [[33, 20, 4, 4], [29, 20, 3, 3], {}],
       [[64, 64, 5, 5], [64, 64, 3, 3], { activation: 'relu' }],
       [[40, 64, 5, 5], [15, 64, 3, 3], { activation: 'relu' }],
+      // 21 groups of 32 transposed images, more than one workspace chunk holds (20)
+      [[641, 64, 7, 7], [4, 64, 3, 3], { strides: [2, 2] }],
     ];
     for (const [x, w, opts] of shapes) await check(device, { x, w, opts, bias: seed % 2 === 0 }, seed++);
   });
