@@ -126,6 +126,51 @@ void wino_gemm_avx512(const float* U, int64_t Mld, int64_t Mpad, int64_t C, cons
   }
 }
 
+namespace {
+
+// Two whole tile rows th, th + 1 of a narrow image (ntw <= 7 tiles: a row's 2*ntw + 2 input
+// columns fit one vector) in one 16-lane vector, lanes [0, ntw) and [ntw, 2*ntw): both rows'
+// inputs (rows 2th .. 2th + 5) are loaded once and each d[r][k] is one two-source permute. Writes
+// columns [col, col + 2*ntw) of V for channels [c0, c1).
+void wino_input_two_rows(const float* xn, int64_t c0, int64_t c1, int64_t H, int64_t W, int64_t pt, int64_t pl,
+                         int64_t ntw, int64_t th, int64_t Tpad, int64_t fstride, float* V) {
+  alignas(64) int32_t lanes[4][16];
+  for (int k = 0; k < 4; ++k)
+    for (int i = 0; i < 16; ++i)
+      lanes[k][i] = int32_t(i < ntw ? 2 * i + k : i < 2 * ntw ? 16 + 2 * (i - ntw) + k : 0);
+  __m512i pick[4];
+  for (int k = 0; k < 4; ++k) pick[k] = _mm512_load_si512(lanes[k]);
+  const int64_t q0 = -pl, lo = q0 < 0 ? -q0 : 0, hi = W - q0 < 2 * ntw + 2 ? W - q0 : 2 * ntw + 2;
+  const __mmask16 load = __mmask16(hi > lo ? ((1u << hi) - 1u) & ~((1u << lo) - 1u) : 0u);
+  const __mmask16 store = __mmask16((1u << (2 * ntw)) - 1u);
+  for (int64_t c = c0; c < c1; ++c) {
+    __m512 seg[6];  // input rows 2th - pt + i, columns q0 ..
+    for (int i = 0; i < 6; ++i) {
+      const int64_t ih = 2 * th - pt + i;
+      seg[i] = ih < 0 || ih >= H ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(load, xn + (c * H + ih) * W + q0);
+    }
+    __m512 d[4][4];
+    for (int r = 0; r < 4; ++r)
+      for (int k = 0; k < 4; ++k) d[r][k] = _mm512_permutex2var_ps(seg[r], pick[k], seg[r + 2]);
+    __m512 t[4][4];  // t[r][k] = (B^T d)[r][k]
+    for (int k = 0; k < 4; ++k) {
+      t[0][k] = _mm512_sub_ps(d[0][k], d[2][k]);
+      t[1][k] = _mm512_add_ps(d[1][k], d[2][k]);
+      t[2][k] = _mm512_sub_ps(d[2][k], d[1][k]);
+      t[3][k] = _mm512_sub_ps(d[1][k], d[3][k]);
+    }
+    float* v = V + c * Tpad;
+    for (int i = 0; i < 4; ++i) {
+      _mm512_mask_storeu_ps(v + (4 * i + 0) * fstride, store, _mm512_sub_ps(t[i][0], t[i][2]));
+      _mm512_mask_storeu_ps(v + (4 * i + 1) * fstride, store, _mm512_add_ps(t[i][1], t[i][2]));
+      _mm512_mask_storeu_ps(v + (4 * i + 2) * fstride, store, _mm512_sub_ps(t[i][2], t[i][1]));
+      _mm512_mask_storeu_ps(v + (4 * i + 3) * fstride, store, _mm512_sub_ps(t[i][1], t[i][3]));
+    }
+  }
+}
+
+}  // namespace
+
 // Channels [c0, c1) of V for tiles [j0, j0 + T) of one image xn [C][H][W], into columns
 // [col0, col0 + T) of V (the columns past them up to Tpad are left as they are: the products of
 // those columns are never read). Rows are read straight from the image: masked loads supply the
@@ -142,6 +187,11 @@ void wino_input_transform_avx512(const float* xn, int64_t C, int64_t c0, int64_t
       _mm512_setr_epi32(3, 5, 7, 9, 11, 13, 15, 17, 0, 0, 0, 0, 0, 0, 0, 0)};
   for (int64_t j = j0; j < j0 + T;) {
     const int64_t th = j / ntw, twa = j % ntw;
+    if (ntw <= 7 && twa == 0 && j + 2 * ntw <= j0 + T) {
+      wino_input_two_rows(xn, c0, c1, H, W, pt, pl, ntw, th, Tpad, fstride, V + col0 + (j - j0));
+      j += 2 * ntw;
+      continue;
+    }
     const int64_t twb = ntw < twa + (j0 + T - j) ? ntw : twa + (j0 + T - j);
     for (int64_t tw = twa; tw < twb; tw += 8) {
       const int64_t n = twb - tw < 8 ? twb - tw : 8;

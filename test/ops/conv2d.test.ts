@@ -143,6 +143,9 @@ describe.each(devices)('conv2d on %s', (device) => {
       // Large images: several blocks of tiles per image; pads of 2 start tile rows left of the image.
       [[2, 16, 40, 37], [20, 16, 3, 3], { pads: [2, 2, 0, 1] }],
       [[1, 24, 30, 30], [16, 24, 3, 3], {}],
+      // Narrow images (<= 7 tiles a row: two tile rows per vector on AVX-512) cut into blocks
+      // that start mid-row.
+      [[1, 16, 24, 14], [16, 16, 3, 3], { pads: [0, 1, 0, 0] }],
     ];
     for (const [x, w, opts] of shapes) await check(device, { x, w, opts, bias: seed % 2 === 0 }, seed++);
   });

@@ -45,6 +45,7 @@ describe('conv2dMaxPool on cpu', () => {
     { x: [5, 17, 6, 6], w: [19, 17, 3, 3], opts: { pads: [1, 1, 1, 1] }, relu: true }, // even 6x6, images per block
     { x: [1, 64, 12, 12], w: [64, 64, 3, 3], opts: { pads: [1, 1, 1, 1] }, bias: true }, // few tiles: split by channels
     { x: [2, 16, 40, 37], w: [20, 16, 3, 3], opts: { pads: [2, 2, 0, 1] }, relu: true }, // several blocks per image
+    { x: [1, 16, 46, 17], w: [16, 16, 3, 3], relu: true }, // narrow (7 pooled tiles a row): blocks that start mid-row
     { x: [9, 1, 28, 28], w: [32, 1, 3, 3], bias: true, relu: true }, // direct (the seed CNN's conv1 + pool1)
     { x: [3, 2, 36, 41], w: [7, 2, 3, 3], opts: { pads: [1, 0, 0, 2], dilations: [1, 2] }, relu: true }, // direct: odd 35x39 output, 3 column groups
     { x: [4, 3, 9, 8], w: [5, 3, 2, 2], bias: true }, // direct 2x2 kernel: odd 8x7 output
