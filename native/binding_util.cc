@@ -213,6 +213,7 @@ class KernelThread {
       __builtin_ia32_pause();
 #endif
       if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) break;
+      if ((i & 63) == 63) std::this_thread::yield();  // the JS thread may be queued for this core
     }
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait(lock, [this] { return !queue_.empty(); });

@@ -60,6 +60,7 @@ class ThreadPool {
       __builtin_ia32_pause();
 #endif
       if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) break;
+      if ((i & 63) == 63) std::this_thread::yield();  // a preempted worker may be waiting for this core
     }
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [this] { return pending_ == 0 && active_ == 0; });
@@ -104,7 +105,9 @@ class ThreadPool {
 
   // Back-to-back regions (a GEMM runs one per cache block) arrive microseconds apart: a
   // short spin catches them without a futex wake-up, and keeps a sleeping worker from
-  // being packed onto the caller's core by the hypervisor's scheduler.
+  // being packed onto the caller's core by the hypervisor's scheduler. Every spin yields
+  // about once a microsecond: on a loaded machine the thread it waits for (or the JS thread,
+  // or another process) may be queued for this core.
   void spin_until_published(uint64_t seen) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
     for (int i = 0;; ++i) {
@@ -113,6 +116,7 @@ class ThreadPool {
       __builtin_ia32_pause();
 #endif
       if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) return;
+      if ((i & 63) == 63) std::this_thread::yield();
     }
   }
 
