@@ -129,7 +129,8 @@ const x = images(BATCH);
     row.maxAbsDiffVsOrt = mine.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i])), 0);
     // Interleaved rounds, the same statistic for both (median seconds per call): the load on a
     // shared machine changes within seconds, so back-to-back windows would compare different loads.
-    const ROUNDS = 12;
+    // Many short rounds (~75 ms each with the default 3 s) keep each pair of rounds under one load.
+    const ROUNDS = 40;
     const ours = [], theirs = [], ratios = [];
     for (let r = 0; r < ROUNDS; r++) {
       const a = await timeAsync(runLepton, { budgetSeconds: SECONDS / ROUNDS, maxReps: 200 });
@@ -143,10 +144,13 @@ const x = images(BATCH);
     row.ortImagesPerSec = BATCH / median(theirs);
     row.ratioToOrt = median(ratios);
     row.ratioRange = [Math.min(...ratios), Math.max(...ratios)];
+    const sorted = [...ratios].sort((p, q) => p - q);
+    row.ratioQuartiles = [sorted[Math.floor(ROUNDS / 4)], sorted[Math.floor((3 * ROUNDS) / 4)]];
+    row.rounds = ROUNDS;
   }
   results.cases.seedCnnCpu = row;
   console.log(`seed CNN batch ${BATCH} cpu: lepton ${lepton.toFixed(0)} images/s` +
-    (row.ortImagesPerSec ? `, onnxruntime-node ${row.ortImagesPerSec.toFixed(0)} images/s (lepton/ort ${row.ratioToOrt.toFixed(2)}x, median of interleaved rounds, range ${row.ratioRange[0].toFixed(2)}-${row.ratioRange[1].toFixed(2)}; max |diff| ${row.maxAbsDiffVsOrt.toExponential(1)})` : ''));
+    (row.ortImagesPerSec ? `, onnxruntime-node ${row.ortImagesPerSec.toFixed(0)} images/s (lepton/ort ${row.ratioToOrt.toFixed(2)}x, median of ${row.rounds} interleaved rounds, quartiles ${row.ratioQuartiles.map((q) => q.toFixed(2)).join('-')}, range ${row.ratioRange[0].toFixed(2)}-${row.ratioRange[1].toFixed(2)}; max |diff| ${row.maxAbsDiffVsOrt.toExponential(1)})` : ''));
 }
 
 // 3. CPU + WebGPU batch split vs each device alone
