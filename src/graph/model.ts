@@ -167,7 +167,14 @@ export class Model {
     let plan = this.plans.get(key);
     if (!plan) {
       const targets = ids.map((id) => ({ backend: deviceFor(id), profile: this.profiles.get(id)! }));
-      plan = new Plan(key, ids.every((id) => id === 'cpu') ? this.cpuGraph : this.graph, shapes, targets, this.cpu, ids);
+      const cpuOnly = ids.every((id) => id === 'cpu');
+      plan = new Plan(key, cpuOnly ? this.cpuGraph : this.graph, shapes, targets, this.cpu, ids);
+      // Placement put every node on the CPU anyway (e.g. beside a software GPU): the CPU-only
+      // fusions apply, and the CPU-only graph's plan replays natively like a CPU model's.
+      if (!cpuOnly && this.cpuGraph !== this.graph && plan.steps.every((st) => st.device === 'cpu')) {
+        plan.dispose();
+        plan = new Plan(key, this.cpuGraph, shapes, targets, this.cpu, ids);
+      }
       this.plans.set(key, plan);
       for (const f of plan.fallbacks) this.emit({ kind: 'unsupported', op: f.op, node: f.node, from: ids.join('+') || 'none', to: 'cpu', reason: f.reason });
     }

@@ -4,6 +4,7 @@
 // several per image, several images per block), the direct, batched, depthwise and GEMM paths (pooled
 // through an L2-sized buffer).
 import * as lc from '../../src/index.js';
+import { FakeDevice } from '../graph/fake.js';
 import { conv2dMaxPool } from '../../src/ops/conv2dMaxPool.js';
 import { expectClose, referenceOutputs } from '../helpers/compare.js';
 import { thrown } from '../helpers/ops.js';
@@ -68,12 +69,20 @@ describe('conv2dMaxPool on cpu', () => {
     const g = new lc.Graph();
     g.output('y', g.maxPool2d(g.sigmoid(g.conv2d(g.input('x', c.x), g.constant(w))), POOL));
     expect(await opsOf(g)).toEqual(['conv2d', 'maxPool2d']);
-    const gpu = lc.devices().find((d) => d.kind !== 'cpu' && d.available);
-    if (gpu) {
-      expect(await opsOf(graphOf(c, w, undefined), [gpu.id, 'cpu'])).toEqual(expect.arrayContaining(['conv2d', 'maxPool2d']));
-      // ...but such a model's plans for the CPU alone (a split's single-device runs, fallback) fuse.
-      const model = await lc.compile(graphOf(c, w, undefined), { devices: [gpu.id, 'cpu'] });
+    // With another device (test-only fakes): a plan that uses it keeps the pair unfused (only the
+    // CPU has the fused kernel); the model's plans for the CPU alone (a split's single-device runs,
+    // fallback) fuse, and so does a plan whose placement put every node on the CPU anyway.
+    const fast = new FakeDevice('fake:pool-fast', { flopsPerSec: 1e15 }).register();
+    const slow = new FakeDevice('fake:pool-slow', { flopsPerSec: 1e3 }).register();
+    try {
+      expect(await opsOf(graphOf(c, w, undefined), [fast.id, 'cpu'])).toEqual(['conv2d', 'maxPool2d']);
+      const model = await lc.compile(graphOf(c, w, undefined), { devices: [fast.id, 'cpu'] });
+      expect(model.placement.map((p) => p.device)).toEqual([fast.id, fast.id]);
       expect(model.plan(new Map([['x', c.x]]), 'cpu').placement.map((p) => p.op)).toEqual(['conv2dMaxPool']);
+      expect(await opsOf(graphOf(c, w, undefined), [slow.id, 'cpu'])).toEqual(['conv2dMaxPool']);
+    } finally {
+      fast.unregister();
+      slow.unregister();
     }
   });
 
