@@ -49,6 +49,8 @@ describe.each(devices)('matmul on %s', (device) => {
     [[170, 40], [40, 31]],
     [[13, 9], [9, 4097]],
     [[2, 1, 29, 20], [3, 20, 65]],
+    // One block of rows (M <= MC) over several K blocks, threaded: A packed once for all tasks.
+    [[64, 784], [784, 128]],
   ];
   test.each(cases)('%j x %j', async (as, bs) => {
     const ah = input(as, 1), bh = input(bs, 2);
@@ -107,6 +109,19 @@ describe.each(devices)('gemm on %s', (device) => {
     const ct = c ? lc.tensor(randomArray(Math.max(1, c.reduce((x, y) => x * y, 1)), 7), c) : undefined;
     const y = lc.gemm(a.to(device), b.to(device), ct?.to(device), { transA, transB, alpha, beta });
     const { outputs } = referenceOutputs(gemm, [a, b, ct], { transA, transB, alpha, beta });
+    expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(K));
+  });
+
+  // One block of rows, threaded (A packed whole, column tasks with their own B panels): three K
+  // blocks, a ragged last panel, C broadcast per column or whole, relu; transposed operands.
+  test.each([[false, false, [131]], [true, false, [50, 131]], [false, true, [131]], [true, true, [50, 131]]] as const)('transA %s transB %s, 50x600x131, C %j, relu', async (transA, transB, c) => {
+    const M = 50, N = 131, K = 600;
+    const a = lc.tensor(randomArray(M * K, 11), transA ? [K, M] : [M, K]);
+    const b = lc.tensor(randomArray(K * N, 12), transB ? [N, K] : [K, N]);
+    const ct = lc.tensor(randomArray(c.reduce((x, y) => x * y, 1), 13), [...c]);
+    const opts = { transA, transB, alpha: 0.5, beta: 0.75, activation: 'relu' as const };
+    const y = lc.gemm(a.to(device), b.to(device), ct.to(device), opts);
+    const { outputs } = referenceOutputs(gemm, [a, b, ct], opts);
     expectClose(await y.data(), outputs[0]! as Float64Array, tolFor(K));
   });
 
