@@ -388,8 +388,12 @@ void gemm_blocked(const GemmConfig& cfg, int64_t M, int64_t N, int64_t K, float 
     const int64_t rounded = (n_m + threads - 1) / threads * threads;
     if (M >= rounded * mr) n_m = rounded;
   }
-  const int64_t mc_blk = ((M + n_m - 1) / n_m + mr - 1) / mr * mr;
-  const int64_t m_tasks = (M + mc_blk - 1) / mc_blk;
+  // The MR-row panels are dealt out evenly (512 rows: 9, 9, 9, 10 panels of 14, not 140, 140, 140
+  // and 92 rows); mc_blk is the largest block.
+  const int64_t m_panels = (M + mr - 1) / mr;
+  n_m = std::min(n_m, m_panels);
+  const int64_t mc_blk = (m_panels + n_m - 1) / n_m * mr;
+  const int64_t m_tasks = n_m;
   if (threads > 1 && m_tasks == 1 && N <= NC && N > nr && mc_blk * K <= kWholeAFloats) {
     gemm_one_row_block(cfg, M, N, K, alpha, A, a_rs, a_cs, B, b_rs, b_cs, beta, C, ldc, epi, threads, mc_blk);
     return;
@@ -440,8 +444,8 @@ void gemm_blocked(const GemmConfig& cfg, int64_t M, int64_t N, int64_t K, float 
       if (!pack_in_task && !shared_pack) pack_b_any(cfg, kc, nc, Bblk, b_rs, b_cs, bpack);
       auto task = [&](int64_t t) {
         const int64_t im = t / n_split, in = t % n_split;
-        const int64_t ic = im * mc_blk;
-        const int64_t mc = std::min(mc_blk, M - ic);
+        const int64_t ic = im * m_panels / n_m * mr;
+        const int64_t mc = std::min(M, (im + 1) * m_panels / n_m * mr) - ic;
         const int64_t jr0 = in * panels_per * nr;
         const int64_t jr1 = std::min(nc, jr0 + panels_per * nr);
         if (shared_pack) pack_shared();
