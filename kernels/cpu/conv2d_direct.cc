@@ -141,17 +141,23 @@ void for_each_task(const Conv2dParams& p, const Geometry& g, int64_t MBn, int64_
   }
 }
 
-// AVX-512: tiles of row segments (conv2d_direct_avx512.cc), so only whole output rows are computed.
-// With a fused 2x2/2 max pool the segments are pairs of rows 2i, 2i + 1 pooled in registers, and
-// the rows and columns the pool drops (an odd last one) are not computed.
-void conv_direct_avx512(const Conv2dParams& p, const Geometry& g, const float* x, const float* w, const float* bias,
-                        float* y) {
+// Tiles of row segments (conv2d_direct_avx512.cc), so only whole output rows are computed: every
+// AVX-512 conv, and with a fused 2x2/2 max pool AVX2 too (conv2d_direct_avx2.cc). With the pool
+// the segments are pairs of rows 2i, 2i + 1 pooled in registers, and the rows and columns the
+// pool drops (an odd last one) are not computed. AVX2 segments are 8 columns, read with plain
+// loads from the padded copy (its slack covers the reads past a row's end; those lanes are
+// dropped); AVX-512 segments are 16 columns with k-masked loads, straight from an unpadded image.
+void conv_direct_rows(const Conv2dParams& p, const Geometry& g, const float* x, const float* w, const float* bias,
+                      float* y, bool avx512) {
   const int64_t M = p.M;
   const bool pool = p.max_pool_2x2;
+  const int64_t width = avx512 ? 16 : 8;
   int mb, nb;
   if (pool) {
-    mb = 4;  // x 3 segment pairs: 24 accumulators, 6 loads and 4 broadcasts per 24 FMAs
-    nb = 3;
+    // AVX-512: x 3 segment pairs, 24 accumulators, 6 loads and 4 broadcasts per 24 FMAs;
+    // AVX2: x 1 pair, 8 accumulators (16 registers).
+    mb = 4;
+    nb = avx512 ? 3 : 1;
   } else {
     // 4x6, 8x3 or 12x2 accumulators: the channel block that wastes the fewest channels past M.
     mb = M <= 4 ? 4 : ((M + 11) / 12 * 12 - M < (M + 7) / 8 * 8 - M ? 12 : 8);
@@ -163,8 +169,8 @@ void conv_direct_avx512(const Conv2dParams& p, const Geometry& g, const float* x
   const int64_t POH = p.OH / 2, POW = p.OW / 2;
   if (pool) {
     for (int64_t i = 0; i < POH; ++i)
-      for (int64_t c = 0; c < 2 * POW; c += 16) {
-        const int64_t len = std::min<int64_t>(16, 2 * POW - c);
+      for (int64_t c = 0; c < 2 * POW; c += width) {
+        const int64_t len = std::min<int64_t>(width, 2 * POW - c);
         segs.push_back({int32_t(2 * i * g.Wp + c), int32_t(i * POW + c / 2), uint16_t((1u << len) - 1),
                         uint16_t((1u << (len / 2)) - 1)});
       }
@@ -189,9 +195,10 @@ void conv_direct_avx512(const Conv2dParams& p, const Geometry& g, const float* x
   d.bias = bias;
   d.segs = segs.data();
   const int64_t QT = int64_t(segs.size()) / nb, MBn = (M + mb - 1) / mb;
-  const bool unpadded = p.pad_top == 0 && p.pad_left == 0 && g.Hp == p.H && g.Wp == p.W;
+  const bool unpadded = avx512 && p.pad_top == 0 && p.pad_left == 0 && g.Hp == p.H && g.Wp == p.W;
   for_each_task(p, g, MBn, QT, x, !unpadded, [&](int64_t n, int64_t b, int64_t t0, int64_t t1, const float* xi) {
-    if (pool) conv_direct_pooled_rows_avx512(d, b, t0, t1, xi, y + n * M * d.P);
+    if (!avx512) conv_direct_pooled_rows_avx2(d, b, t0, t1, xi, y + n * M * d.P);
+    else if (pool) conv_direct_pooled_rows_avx512(d, b, t0, t1, xi, y + n * M * d.P);
     else conv_direct_rows_avx512(d, b, t0, t1, xi, y + n * M * d.P);
   });
 }
@@ -199,13 +206,13 @@ void conv_direct_avx512(const Conv2dParams& p, const Geometry& g, const float* x
 }  // namespace
 
 bool conv_direct_pooled_applicable(const Conv2dParams& p) {
-  return cpu_has_avx512() && conv_direct_applicable(p);
+  return conv_direct_applicable(p);
 }
 
 void conv_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
   const Geometry g = geometry(p);
-  if (cpu_has_avx512()) {
-    conv_direct_avx512(p, g, x, w, bias, y);
+  if (cpu_has_avx512() || p.max_pool_2x2) {
+    conv_direct_rows(p, g, x, w, bias, y, cpu_has_avx512());
     return;
   }
   const int64_t K = g.K, M = p.M;

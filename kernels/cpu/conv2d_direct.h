@@ -40,7 +40,8 @@ struct DirectSegment {
   uint16_t out_mask;  // pooled segments: the (up to 8) pooled outputs written
 };
 
-// One call's constants: tiles of mb output channels x nb segments, in a plane's row-major order.
+// One call's constants: tiles of mb output channels x nb segments, in a plane's row-major order
+// (AVX-512; with a fused pool, AVX2 too, with 8-column segments).
 struct DirectRows {
   int64_t K, M, P;              // P: floats per output plane (pooled with a fused pool)
   int64_t row_step;             // pooled segments: the flat offset from row 2i to row 2i + 1
@@ -58,6 +59,10 @@ void conv_direct_rows_avx512(const DirectRows& d, int64_t mb, int64_t t0, int64_
 // the max), and only the pooled plane is written.
 void conv_direct_pooled_rows_avx512(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const float* xp,
                                     float* y);
+// AVX2 (conv2d_direct_avx2.cc): 8-column segment pairs, one per tile, mb = 4 channels; plain
+// loads, so xp is a padded copy with slack past its last tap.
+void conv_direct_pooled_rows_avx2(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const float* xp,
+                                  float* y);
 
 }  // namespace conv_detail
 }  // namespace lepton

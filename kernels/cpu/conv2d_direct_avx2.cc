@@ -1,5 +1,6 @@
 // AVX2+FMA direct convolution tiles for stride-1 convs over a zero-padded image (compiled with
-// -mavx2 -mfma; called only when cpu_isa() == avx2_fma). Plain functions on raw pointers: no
+// -mavx2 -mfma; called only when cpu_isa() == avx2_fma), and the row-pair tiles of a conv with a
+// fused 2x2 max pool. Plain functions on raw pointers: no
 // inline or template code here is shared with baseline objects.
 #include <immintrin.h>
 
@@ -99,7 +100,60 @@ void run_tiles(const DirectTiles& d, int64_t mb0, int64_t mb1, int64_t t0, int64
   }
 }
 
+// MB channels x one segment pair (8 columns of rows 2i and 2i + 1): 2*MB accumulators. Pooled
+// in registers: the max of the two rows, then of each lane pair, lanes 0, 2, 4, 6 moved to the low
+// half; bias and relu on the 4 pooled values (monotonic, so they commute with the max).
+template <int MB>
+void run_pooled_pair(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const float* xp, float* y) {
+  const int64_t K = d.K;
+  const float* wb = d.wpack + mb * K * MB;
+  const __m256i even_lanes = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  for (int64_t t = t0; t < t1; ++t) {
+    const DirectSegment& sg = d.segs[t];
+    const float* x0 = xp + sg.in;
+    const float* x1 = x0 + d.row_step;
+    __m256 acc[MB][2];
+#pragma GCC unroll 8
+    for (int m = 0; m < MB; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < K; ++k) {
+      const int32_t o = d.offs[k];
+      const __m256 v0 = _mm256_loadu_ps(x0 + o), v1 = _mm256_loadu_ps(x1 + o);
+      const float* wk = wb + MB * k;
+#pragma GCC unroll 8
+      for (int m = 0; m < MB; ++m) {
+        const __m256 wv = _mm256_broadcast_ss(wk + m);
+        acc[m][0] = _mm256_fmadd_ps(v0, wv, acc[m][0]);
+        acc[m][1] = _mm256_fmadd_ps(v1, wv, acc[m][1]);
+      }
+    }
+    const int cnt = __builtin_popcount(sg.out_mask);
+#pragma GCC unroll 8
+    for (int m = 0; m < MB; ++m) {
+      const int64_t mm = mb * MB + m;
+      if (mm >= d.M) break;
+      const __m256 rows = _mm256_max_ps(acc[m][0], acc[m][1]);
+      const __m256 cols = _mm256_max_ps(rows, _mm256_permute_ps(rows, 0xB1));  // lane pairs swapped
+      __m128 v = _mm_add_ps(_mm256_castps256_ps128(_mm256_permutevar8x32_ps(cols, even_lanes)),
+                            _mm_set1_ps(d.bias ? d.bias[mm] : 0.f));
+      if (d.relu) v = _mm_max_ps(v, _mm_setzero_ps());
+      float* yo = y + mm * d.P + sg.out;
+      if (cnt == 4) {
+        _mm_storeu_ps(yo, v);
+      } else {  // a row's last pooled outputs (masked stores are slow on AMD cores)
+        alignas(16) float tmp[4];
+        _mm_store_ps(tmp, v);
+        for (int i = 0; i < cnt; ++i) yo[i] = tmp[i];
+      }
+    }
+  }
+}
+
 }  // namespace
+
+void conv_direct_pooled_rows_avx2(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const float* xp,
+                                  float* y) {
+  run_pooled_pair<4>(d, mb, t0, t1, xp, y);
+}
 
 void conv_direct_tiles_avx2(const DirectTiles& d, int64_t mb0, int64_t mb1, int64_t t0, int64_t t1, const float* xp,
                             float* y) {
