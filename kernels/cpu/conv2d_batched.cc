@@ -9,6 +9,7 @@
 // the micro-kernel's 16 columns, and im2col row by row costs more than the product.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "conv2d.h"
@@ -70,7 +71,7 @@ void conv_batched(const Conv2dParams& p, const float* x, const float* w, const f
   const int64_t groups = (p.N + nr - 1) / nr;
   const int64_t CHW = p.C * HW, gfl = CHW * nr;
   const int64_t gchunk = std::max<int64_t>(1, std::min(groups, kMaxTransposedFloats / gfl));
-  std::vector<float> xt(size_t(gchunk * gfl), 0.f);  // lanes past N stay 0 (or old data: columns never read)
+  std::unique_ptr<float[]> xt(new float[size_t(gchunk * gfl)]);  // every lane written below
   int64_t per = std::max<int64_t>(1, std::min(kTargetCols, kMaxPanelFloats / K) / (P * nr));  // groups per block
   per = std::min(per, std::max<int64_t>(1, (gchunk + 4 * threads - 1) / (4 * threads)));
   const int64_t want = per > 1 ? 1 : std::min(P, (4 * threads + gchunk - 1) / gchunk);
@@ -83,7 +84,11 @@ void conv_batched(const Conv2dParams& p, const float* x, const float* w, const f
     parallel_for(gcn * cparts, [&](int64_t t) {
       const int64_t g = t / cparts, c0 = (t % cparts) * cchunk, c1 = std::min(CHW, c0 + cchunk);
       const int64_t n0 = (gc0 + g) * nr;
-      batched_transpose_avx2(x + n0 * CHW + c0, CHW, std::min(nr, p.N - n0), c1 - c0, xt.data() + g * gfl + c0 * nr, nr);
+      const int64_t lanes = std::min(nr, p.N - n0);
+      float* dst = xt.get() + g * gfl + c0 * nr;
+      batched_transpose_avx2(x + n0 * CHW + c0, CHW, lanes, c1 - c0, dst, nr);
+      if (lanes < nr)  // a last group with fewer images: its empty lanes are zeros
+        for (int64_t c = 0; c < c1 - c0; ++c) std::fill(dst + c * nr + lanes, dst + (c + 1) * nr, 0.f);
     });
     const int64_t blocks = (gcn + per - 1) / per;
     parallel_for(blocks * slices, [&](int64_t t) {
@@ -97,7 +102,7 @@ void conv_batched(const Conv2dParams& p, const float* x, const float* w, const f
       float* out = bp + nc * K;
       for (int64_t g = 0; g < gn; ++g)
         for (int64_t j = 0; j < jn; ++j)
-          batched_panel_rows_avx2(xt.data() + (g0 + g) * gfl, nr, tab.data() + j0 + j, P, K, bp + (g * jn + j) * K * nr);
+          batched_panel_rows_avx2(xt.get() + (g0 + g) * gfl, nr, tab.data() + j0 + j, P, K, bp + (g * jn + j) * K * nr);
       pg.gemm(M, nc, K, apack.data(), bp, out, nc, bias, relu);
       // out[m][(g*jn + j)*nr + l] is image (gc0 + g0 + g)*nr + l, channel m, pixel j0 + j.
       for (int64_t g = 0; g < gn; ++g) {

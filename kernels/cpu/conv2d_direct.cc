@@ -8,6 +8,7 @@
 // AVX-512 CPUs the tiles are row segments with k-masked tails instead (conv2d_direct_avx512.cc).
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "conv2d.h"
@@ -42,6 +43,11 @@ Geometry geometry(const Conv2dParams& p) {
 
 // The zero-padded copy of image xn: row i, column j of channel c holds x[c, i - pt, j - pl].
 void pad_image(const Conv2dParams& p, const Geometry& g, const float* xn, float* xp) {
+  if (p.pad_top == 0 && p.pad_left == 0 && g.Hp == p.H && g.Wp == p.W) {  // no padding: one copy
+    std::memcpy(xp, xn, sizeof(float) * p.C * p.H * p.W);
+    std::memset(xp + p.C * p.H * p.W, 0, sizeof(float) * g.tq);
+    return;
+  }
   const int64_t j0 = std::min(std::max<int64_t>(p.pad_left, 0), g.Wp);
   const int64_t j1 = std::min(p.pad_left + p.W, g.Wp);
   for (int64_t c = 0; c < p.C; ++c) {
@@ -122,12 +128,13 @@ void for_each_task(const Conv2dParams& p, const Geometry& g, int64_t MBn, int64_
   const int64_t threads = parallel_thread_count();
   const int64_t chunk = padded_copy ? std::max<int64_t>(1, std::min(p.N, kMaxChunkFloats / g.img)) : p.N;
   const int64_t CHW = p.C * p.H * p.W;
-  std::vector<float> padded(padded_copy ? size_t(chunk * g.img) : 0);
+  // (not zero-filled: pad_image writes every float of an image's copy, its slack included)
+  std::unique_ptr<float[]> padded(padded_copy ? new float[size_t(chunk * g.img)] : nullptr);
   for (int64_t n0 = 0; n0 < p.N; n0 += chunk) {
     const int64_t nc = std::min(chunk, p.N - n0);
     if (padded_copy) {
-      if (nc > 1) parallel_for(nc, [&](int64_t i) { pad_image(p, g, x + (n0 + i) * CHW, padded.data() + i * g.img); });
-      else pad_image(p, g, x + n0 * CHW, padded.data());
+      if (nc > 1) parallel_for(nc, [&](int64_t i) { pad_image(p, g, x + (n0 + i) * CHW, padded.get() + i * g.img); });
+      else pad_image(p, g, x + n0 * CHW, padded.get());
     }
     int64_t slices = 1;
     while (slices < QT && nc * MBn * slices < 4 * threads) ++slices;
@@ -135,7 +142,7 @@ void for_each_task(const Conv2dParams& p, const Geometry& g, int64_t MBn, int64_
     parallel_for(nc * MBn * slices, [&](int64_t t) {
       const int64_t s = t % slices, b = (t / slices) % MBn, i = t / (slices * MBn);
       const int64_t t0 = s * tiles_per, t1 = std::min(QT, t0 + tiles_per);
-      const float* xi = padded_copy ? padded.data() + i * g.img : x + (n0 + i) * CHW;
+      const float* xi = padded_copy ? padded.get() + i * g.img : x + (n0 + i) * CHW;
       if (t0 < t1) tile(n0 + i, b, t0, t1, xi);
     });
   }
