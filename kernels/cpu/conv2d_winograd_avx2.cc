@@ -195,10 +195,32 @@ void wino_gemm_avx2(const float* U, int64_t Mld, int64_t Mpad, int64_t C, const 
 }
 
 // The output transform (conv2d_winograd_output.h), row tails through a buffer.
+namespace {
+
+// 8 lanes, plain loads (Z is readable 8 floats past its end) and a buffered tail store
+// (wino_output_pooled_impl).
+struct WinoVec256 {
+  using F = __m256;
+  static constexpr int64_t kLanes = 8;
+  static F load(const float* p, int64_t) { return _mm256_loadu_ps(p); }
+  static void store(float* p, int64_t n, F v) {
+    if (n == 8) _mm256_storeu_ps(p, v);
+    else WinoTailBuffered::store_part(p, n, v);
+  }
+  static F set1(float v) { return _mm256_set1_ps(v); }
+  static F max(F a, F b) { return _mm256_max_ps(a, b); }
+};
+
+}  // namespace
+
+// With a pool over the pooled grid: vectors of 8 tiles across tile rows.
 void wino_output_transform_avx2(const float* Z, int64_t m0, int64_t m1, int64_t Mpad, int64_t Tpad,
                                 int64_t j0, int64_t T, int64_t ntw, int64_t OH, int64_t OW,
                                 const float* bias, int relu, int pool, float* yn) {
-  wino_output_transform_impl<WinoTailBuffered>(Z, m0, m1, Mpad, Tpad, j0, T, ntw, OH, OW, bias, relu, pool, yn);
+  if (pool && ntw == OW / 2)
+    wino_output_pooled_impl<WinoVec256>(Z, m0, m1, Mpad, Tpad, j0, T, (OH / 2) * (OW / 2), bias, relu, yn);
+  else
+    wino_output_transform_impl<WinoTailBuffered>(Z, m0, m1, Mpad, Tpad, j0, T, ntw, OH, OW, bias, relu, pool, yn);
 }
 
 }  // namespace conv_detail

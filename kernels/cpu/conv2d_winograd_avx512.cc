@@ -61,44 +61,16 @@ struct WinoTailMasked {
   static void store_part(float* y, int64_t cnt, __m256 v) { _mm256_mask_storeu_ps(y, __mmask8((1u << cnt) - 1u), v); }
 };
 
-// The output transform with a fused pool over the pooled tile grid (ntw = OW / 2, as
-// conv2d_winograd.cc lays it out): tile j is pooled output j of its plane, so 16 tiles at a time,
-// across tile rows, are one vector, stored with one masked store. The same arithmetic, in the
-// same order, as wino_output_transform_impl.
-void wino_output_pooled(const float* Z, int64_t m0, int64_t m1, int64_t Mpad, int64_t Tpad, int64_t j0,
-                        int64_t T, int64_t plane, const float* bias, int relu, float* yn) {
-  const int64_t fstride = wino_z_fstride(Mpad, Tpad);
-  const __m512 vz = _mm512_setzero_ps();
-  for (int64_t m = m0; m < m1; ++m) {
-    const float* zm = Z + m * Tpad;
-    float* ym = yn + m * plane + j0;
-    const __m512 vb = _mm512_set1_ps(bias ? bias[m] : 0.f);
-    for (int64_t t = 0; t < T; t += 16) {
-      const __mmask16 mk = __mmask16(T - t >= 16 ? 0xFFFFu : (1u << (T - t)) - 1u);
-      const float* z = zm + t;
-      __m512 s0[4], s1[4];  // (A^T Z)[0][k], (A^T Z)[1][k]
-      for (int k = 0; k < 4; ++k) {
-        const __m512 z0 = _mm512_maskz_loadu_ps(mk, z + (0 + k) * fstride);
-        const __m512 z1 = _mm512_maskz_loadu_ps(mk, z + (4 + k) * fstride);
-        const __m512 z2 = _mm512_maskz_loadu_ps(mk, z + (8 + k) * fstride);
-        const __m512 z3 = _mm512_maskz_loadu_ps(mk, z + (12 + k) * fstride);
-        s0[k] = _mm512_add_ps(_mm512_add_ps(z0, z1), z2);
-        s1[k] = _mm512_sub_ps(_mm512_sub_ps(z1, z2), z3);
-      }
-      __m512 y00 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]), vb);
-      __m512 y01 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]), vb);
-      __m512 y10 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]), vb);
-      __m512 y11 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]), vb);
-      if (relu) {
-        y00 = _mm512_max_ps(y00, vz);
-        y01 = _mm512_max_ps(y01, vz);
-        y10 = _mm512_max_ps(y10, vz);
-        y11 = _mm512_max_ps(y11, vz);
-      }
-      _mm512_mask_storeu_ps(ym + t, mk, _mm512_max_ps(y11, _mm512_max_ps(y10, _mm512_max_ps(y01, y00))));
-    }
-  }
-}
+// 16 lanes, k-masked loads and stores (wino_output_pooled_impl).
+struct WinoVec512 {
+  using F = __m512;
+  static constexpr int64_t kLanes = 16;
+  static __mmask16 mask(int64_t n) { return __mmask16(n >= 16 ? 0xFFFFu : (1u << n) - 1u); }
+  static F load(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(mask(n), p); }
+  static void store(float* p, int64_t n, F v) { _mm512_mask_storeu_ps(p, mask(n), v); }
+  static F set1(float v) { return _mm512_set1_ps(v); }
+  static F max(F a, F b) { return _mm512_max_ps(a, b); }
+};
 
 }  // namespace
 
@@ -108,7 +80,7 @@ void wino_output_transform_avx512(const float* Z, int64_t m0, int64_t m1, int64_
                                   int64_t Tpad, int64_t j0, int64_t T, int64_t ntw, int64_t OH,
                                   int64_t OW, const float* bias, int relu, int pool, float* yn) {
   if (pool && ntw == OW / 2)
-    wino_output_pooled(Z, m0, m1, Mpad, Tpad, j0, T, (OH / 2) * (OW / 2), bias, relu, yn);
+    wino_output_pooled_impl<WinoVec512>(Z, m0, m1, Mpad, Tpad, j0, T, (OH / 2) * (OW / 2), bias, relu, yn);
   else
     wino_output_transform_impl<WinoTailMasked>(Z, m0, m1, Mpad, Tpad, j0, T, ntw, OH, OW, bias, relu, pool, yn);
 }

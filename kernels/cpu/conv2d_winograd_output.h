@@ -118,6 +118,47 @@ void wino_output_transform_impl(const float* Z, int64_t m0, int64_t m1, int64_t 
   }
 }
 
+// The output transform with a fused pool over the pooled tile grid (ntw = OW / 2, as
+// conv2d_winograd.cc lays it out): tile j is pooled output j of its plane, so V::kLanes tiles at a
+// time, across tile rows, are one vector. The same arithmetic, in the same order, as
+// wino_output_transform_impl. V: the vector type and its ops (AVX2: 8 lanes, plain loads, the
+// Z workspace being readable 8 floats past its end; AVX-512: 16 lanes, k-masked); + and - are
+// GCC's vector operators, left to right as in the intrinsics version.
+template <class V>
+void wino_output_pooled_impl(const float* Z, int64_t m0, int64_t m1, int64_t Mpad, int64_t Tpad, int64_t j0,
+                             int64_t T, int64_t plane, const float* bias, int relu, float* yn) {
+  using F = typename V::F;
+  const int64_t fstride = wino_z_fstride(Mpad, Tpad);
+  const F vz = V::set1(0.f);
+  for (int64_t m = m0; m < m1; ++m) {
+    const float* zm = Z + m * Tpad;
+    float* ym = yn + m * plane + j0;
+    const F vb = V::set1(bias ? bias[m] : 0.f);
+    for (int64_t t = 0; t < T; t += V::kLanes) {
+      const int64_t n = T - t < V::kLanes ? T - t : V::kLanes;
+      const float* z = zm + t;
+      F s0[4], s1[4];  // (A^T Z)[0][k], (A^T Z)[1][k]
+      for (int k = 0; k < 4; ++k) {
+        const F z0 = V::load(z + (0 + k) * fstride, n), z1 = V::load(z + (4 + k) * fstride, n);
+        const F z2 = V::load(z + (8 + k) * fstride, n), z3 = V::load(z + (12 + k) * fstride, n);
+        s0[k] = z0 + z1 + z2;
+        s1[k] = z1 - z2 - z3;
+      }
+      F y00 = s0[0] + s0[1] + s0[2] + vb;
+      F y01 = s0[1] - s0[2] - s0[3] + vb;
+      F y10 = s1[0] + s1[1] + s1[2] + vb;
+      F y11 = s1[1] - s1[2] - s1[3] + vb;
+      if (relu) {
+        y00 = V::max(y00, vz);
+        y01 = V::max(y01, vz);
+        y10 = V::max(y10, vz);
+        y11 = V::max(y11, vz);
+      }
+      V::store(ym + t, n, V::max(y11, V::max(y10, V::max(y01, y00))));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace conv_detail
 }  // namespace lepton
