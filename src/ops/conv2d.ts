@@ -1,4 +1,4 @@
-import { elementWriter, type DType } from '../dtype.js';
+import { bytesPerElement, elementWriter, type DType } from '../dtype.js';
 import { fail, show } from '../errors.js';
 import { convActivation, integer, intList, knownKeys, requireFloat, requireInput, requireRank, requireSameDType, type ConvActivation } from './attrs.js';
 import { defineOp, outputOf, rawReader, type OpInfo } from './op.js';
@@ -67,7 +67,7 @@ export const conv2d = defineOp<Conv2dAttrs, Conv2dInfo>({
   },
   cost(i) {
     const flops = 2 * i.N * i.M * i.OH * i.OW * (i.C / i.groups) * i.KH * i.KW;
-    return { flops, bytes: 4 * (i.N * i.C * i.H * i.W + i.M * (i.C / i.groups) * i.KH * i.KW + i.N * i.M * i.OH * i.OW) };
+    return { flops, bytes: bytesPerElement(i.dtype) * (i.N * i.C * i.H * i.W + i.M * (i.C / i.groups) * i.KH * i.KW + i.N * i.M * i.OH * i.OW) };
   },
   reference(info, [x, w, bias], [y]) {
     const { N, C, H, W, M, OH, OW, KH, KW, groups } = info;

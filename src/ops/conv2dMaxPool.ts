@@ -1,4 +1,4 @@
-import { elementWriter } from '../dtype.js';
+import { bytesPerElement, elementWriter } from '../dtype.js';
 import { fail } from '../errors.js';
 import { conv2d, type Conv2dAttrs, type Conv2dInfo } from './conv2d.js';
 import { defineOp, outputOf } from './op.js';
@@ -30,7 +30,7 @@ export const conv2dMaxPool = defineOp<Conv2dAttrs, Conv2dMaxPoolInfo>({
   },
   cost(i) {
     const c = conv2d.cost(i.conv);
-    return { flops: c.flops, bytes: c.bytes - 4 * i.N * i.M * (i.OH * i.OW - i.PH * i.PW) };
+    return { flops: c.flops, bytes: c.bytes - bytesPerElement(i.dtype) * i.N * i.M * (i.OH * i.OW - i.PH * i.PW) };
   },
   reference(info, inputs, [y]) {
     const { N, M, OH, OW, PH, PW } = info;

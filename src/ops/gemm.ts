@@ -1,4 +1,4 @@
-import { elementWriter, type DType } from '../dtype.js';
+import { bytesPerElement, elementWriter, type DType } from '../dtype.js';
 import { fail, show } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { activation, boolean, precision, knownKeys, number, requireInput, requireNumeric, requireRank, requireSameDType, type FusedActivation, type Precision } from './attrs.js';
@@ -59,8 +59,8 @@ export const gemm = defineOp<GemmAttrs, GemmInfo>({
       hasC: c !== undefined, dtype: a.dtype, activation: activation('gemm', attrs?.activation), precision: precision('gemm', attrs?.precision),
     });
   },
-  cost({ M, N, K }) {
-    return { flops: 2 * M * N * K, bytes: 4 * (M * K + K * N + 2 * M * N) };
+  cost({ M, N, K, dtype }) {
+    return { flops: 2 * M * N * K, bytes: bytesPerElement(dtype) * (M * K + K * N + 2 * M * N) };
   },
   reference(info, [a, b, c], [y]) {
     const { M, N, K, transA, transB, alpha, beta } = info;

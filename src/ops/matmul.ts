@@ -3,7 +3,7 @@ import { fail, show } from '../errors.js';
 import { broadcastShapes, sizeOf } from '../shape.js';
 import { activation, precision, knownKeys, requireInput, requireNumeric, requireSameDType, type FusedActivation, type Precision } from './attrs.js';
 import { defineOp, offsetOf, outputOf, rawReader, type OpInfo } from './op.js';
-import { elementWriter } from '../dtype.js';
+import { bytesPerElement, elementWriter } from '../dtype.js';
 
 export interface MatmulAttrs {
   /** Internal: set by the graph's fusion pass. */
@@ -58,7 +58,7 @@ export const matmul = defineOp<MatmulAttrs, MatmulInfo>({
   },
   cost(info) {
     const batch = sizeOf(info.batch);
-    return { flops: 2 * batch * info.M * info.N * info.K, bytes: 4 * batch * (info.M * info.K + info.K * info.N + info.M * info.N) };
+    return { flops: 2 * batch * info.M * info.N * info.K, bytes: bytesPerElement(info.dtype) * batch * (info.M * info.K + info.K * info.N + info.M * info.N) };
   },
   reference(info, [a, b], [y]) {
     const { M, N, K, batch } = info;

@@ -86,6 +86,14 @@ describe('conv2dMaxPool on cpu', () => {
     }
   });
 
+  test('cost: the pool cuts the bytes written, counted by element size', () => {
+    const meta = (shape: number[], dtype: 'float32' | 'float16') => ({ shape, dtype });
+    const cost = (dtype: 'float32' | 'float16') => conv2dMaxPool.cost(conv2dMaxPool.infer([meta([2, 3, 9, 9], dtype), meta([4, 3, 3, 3], dtype)], {}));
+    // x 486 + w 108 + pooled y 2*4*3*3 = 72 elements (the conv's 392 less the 320 the pool drops)
+    expect(cost('float32').bytes).toBe(4 * (486 + 108 + 72));
+    expect(cost('float16').bytes).toBe(2 * (486 + 108 + 72));
+  });
+
   test('attribute errors name the op', () => {
     const meta = (shape: number[]) => ({ shape, dtype: 'float32' as const });
     expect(thrown(() => conv2dMaxPool.infer([meta([1, 2, 5, 5]), meta([2, 2, 3, 3])], { activation: 'gelu' }))).toMatch(/BAD_ATTRIBUTE.*conv2dMaxPool.*activation/);

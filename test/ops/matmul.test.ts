@@ -202,6 +202,16 @@ describe.each(devices)('float16 matmul and gemm on %s', (device) => {
 });
 
 describe('matmul/gemm validation', () => {
+  test('cost counts bytes by element size (placement weighs float16 moves at half)', () => {
+    const meta = (shape: number[], dtype: 'float32' | 'float16') => ({ shape, dtype });
+    for (const [op, a, b] of [[matmul, [3, 4, 5], [5, 6]], [gemm, [4, 5], [5, 6]]] as const) {
+      const c32 = op.cost(op.infer([meta([...a], 'float32'), meta([...b], 'float32')], {}) as never);
+      const c16 = op.cost(op.infer([meta([...a], 'float16'), meta([...b], 'float16')], {}) as never);
+      expect(c16.flops).toBe(c32.flops);
+      expect(c16.bytes).toBe(c32.bytes / 2);
+    }
+  });
+
   test('mismatched inner dimension names both shapes', () => {
     expect(() => lc.matmul(lc.tensor(new Float32Array(6), [2, 3]), lc.tensor(new Float32Array(8), [4, 2]))).toThrow(
       expect.objectContaining({ code: 'SHAPE_MISMATCH', message: expect.stringMatching(/matmul: b rows \(b \[4,2\]\) must be 3 \(the columns of a \[2,3\]\), got 4/) }),
