@@ -2,6 +2,9 @@
 // after cpu_has_avx512()): the same panel layouts as conv2d_avx2.cc with 14-row A panels and
 // 32-column B panels, multiplied by the GEMM's 14x32 micro-kernel (gemm_avx512.cc). No standard
 // headers with inline templates and only static helpers, as in gemm_avx512.cc.
+// GCC 12's AVX-512 intrinsics (max) leave an undefined pass-through operand that its own
+// -Wmaybe-uninitialized flags (GCC bug 105593, fixed in GCC 13).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <cstdint>
