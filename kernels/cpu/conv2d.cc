@@ -42,9 +42,8 @@ int64_t depthwise_scratch_avx2(int64_t OH, int64_t OW, int64_t KH, int64_t KW, i
 
 // Defined in conv2d_direct.cc: direct tiles over a zero-padded image for stride-1 convs on few channels.
 bool conv_direct_applicable(const Conv2dParams& p);
+// With max_pool_2x2 it pools in its tiles' registers (AVX-512 and AVX2).
 void conv_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y);
-// Whether conv_direct computes p with its fused max_pool_2x2 (the AVX-512 tiles pool in registers).
-bool conv_direct_pooled_applicable(const Conv2dParams& p);
 
 // Defined in conv2d_batched.cc: images with a few output pixels each, several per GEMM.
 bool conv_batched_applicable(const Conv2dParams& p);
@@ -452,7 +451,7 @@ void conv2d_f32(const Conv2dParams& p, const float* x, const float* w, const flo
   if (q.max_pool_2x2) {
     if (conv_detail::conv_winograd_applicable(q))
       conv_detail::conv_winograd(q, x, w, bias, y);
-    else if (Cg > 0 && !conv_detail::conv_batched_applicable(q) && conv_detail::conv_direct_pooled_applicable(q))
+    else if (Cg > 0 && !conv_detail::conv_batched_applicable(q) && conv_detail::conv_direct_applicable(q))
       conv_detail::conv_direct(q, x, w, bias, y);
     else
       conv2d_then_pool(q, x, w, bias, y);

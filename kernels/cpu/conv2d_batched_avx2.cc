@@ -28,16 +28,17 @@ void batched_transpose_avx2(const float* src, int64_t ld_src, int64_t rows, int6
     for (int64_t c = 0; c < cols; ++c) dst[c * ld_dst + r] = src[r * ld_src + c];
 }
 
-// dst[k*nr + l] = xt[tap[k*P]*nr + l] (0 where tap < 0) for k < K, l < nr (a multiple of 16).
+// dst[k*nr + l] = xt[tap[k*P]*nr + l] (0 where tap < 0) for k < K, l < nr (a multiple of 8).
 void batched_panel_rows_avx2(const float* xt, int64_t nr, const int32_t* tap, int64_t P, int64_t K, float* dst) {
   const __m256 zero = _mm256_setzero_ps();
   for (int64_t k = 0; k < K; ++k, dst += nr) {
     const int32_t o = tap[k * P];
-    const float* s = xt + int64_t(o) * nr;
-    for (int64_t l = 0; l < nr; l += 16) {
-      _mm256_storeu_ps(dst + l, o < 0 ? zero : _mm256_loadu_ps(s + l));
-      _mm256_storeu_ps(dst + l + 8, o < 0 ? zero : _mm256_loadu_ps(s + l + 8));
+    if (o < 0) {
+      for (int64_t l = 0; l < nr; l += 8) _mm256_storeu_ps(dst + l, zero);
+      continue;
     }
+    const float* s = xt + int64_t(o) * nr;
+    for (int64_t l = 0; l < nr; l += 8) _mm256_storeu_ps(dst + l, _mm256_loadu_ps(s + l));
   }
 }
 

@@ -212,10 +212,6 @@ void conv_direct_rows(const Conv2dParams& p, const Geometry& g, const float* x, 
 
 }  // namespace
 
-bool conv_direct_pooled_applicable(const Conv2dParams& p) {
-  return conv_direct_applicable(p);
-}
-
 void conv_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
   const Geometry g = geometry(p);
   if (cpu_has_avx512() || p.max_pool_2x2) {

@@ -18,11 +18,35 @@ namespace conv_detail {
 
 namespace {
 
-// MB * NB zmm accumulators (at most 24 of the 32), NB input vectors and one broadcast per tap.
+// acc[m][b] = sum over taps k of w[k][m] * x[xs[b] + offs[k]] on the lanes of mk[b]: MB * NB
+// zmm accumulators (at most 24 of the 32), NB input vectors and one broadcast per tap. Inlined
+// into the tile loops, so the accumulators stay in registers.
+template <int MB, int NB>
+__attribute__((always_inline)) inline void accumulate(const DirectRows& d, const float* wb, const float* const (&xs)[NB],
+                                                      const __mmask16 (&mk)[NB], __m512 (&acc)[MB][NB]) {
+#pragma GCC unroll 12
+  for (int m = 0; m < MB; ++m)
+#pragma GCC unroll 6
+    for (int b = 0; b < NB; ++b) acc[m][b] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < d.K; ++k) {
+    const int32_t o = d.offs[k];
+    __m512 xv[NB];
+#pragma GCC unroll 6
+    for (int b = 0; b < NB; ++b) xv[b] = _mm512_maskz_loadu_ps(mk[b], xs[b] + o);
+    const float* wk = wb + MB * k;
+#pragma GCC unroll 12
+    for (int m = 0; m < MB; ++m) {
+      const __m512 wv = _mm512_set1_ps(wk[m]);
+#pragma GCC unroll 6
+      for (int b = 0; b < NB; ++b) acc[m][b] = _mm512_fmadd_ps(xv[b], wv, acc[m][b]);
+    }
+  }
+}
+
+// MB output channels x NB row segments.
 template <int MB, int NB>
 void run_rows(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const float* xp, float* y) {
-  const int64_t K = d.K;
-  const float* wb = d.wpack + mb * K * MB;
+  const float* wb = d.wpack + mb * d.K * MB;
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t t = t0; t < t1; ++t) {
     const DirectSegment* sg = d.segs + t * NB;
@@ -34,23 +58,7 @@ void run_rows(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const flo
       xs[b] = xp + sg[b].in;
     }
     __m512 acc[MB][NB];
-#pragma GCC unroll 12
-    for (int m = 0; m < MB; ++m)
-#pragma GCC unroll 6
-      for (int b = 0; b < NB; ++b) acc[m][b] = zero;
-    for (int64_t k = 0; k < K; ++k) {
-      const int32_t o = d.offs[k];
-      __m512 xv[NB];
-#pragma GCC unroll 6
-      for (int b = 0; b < NB; ++b) xv[b] = _mm512_maskz_loadu_ps(mk[b], xs[b] + o);
-      const float* wk = wb + MB * k;
-#pragma GCC unroll 12
-      for (int m = 0; m < MB; ++m) {
-        const __m512 wv = _mm512_set1_ps(wk[m]);
-#pragma GCC unroll 6
-        for (int b = 0; b < NB; ++b) acc[m][b] = _mm512_fmadd_ps(xv[b], wv, acc[m][b]);
-      }
-    }
+    accumulate<MB, NB>(d, wb, xs, mk, acc);
 #pragma GCC unroll 12
     for (int m = 0; m < MB; ++m) {
       const int64_t mm = mb * MB + m;
@@ -73,38 +81,20 @@ void run_rows(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const flo
 template <int MB, int NP>
 void run_pooled_rows(const DirectRows& d, int64_t mb, int64_t t0, int64_t t1, const float* xp, float* y) {
   constexpr int NB = 2 * NP;
-  const int64_t K = d.K;
-  const float* wb = d.wpack + mb * K * MB;
-  const __m512 zero = _mm512_setzero_ps();
+  const float* wb = d.wpack + mb * d.K * MB;
   const __m512i even_lanes = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
   for (int64_t t = t0; t < t1; ++t) {
     const DirectSegment* sg = d.segs + t * NP;
-    __mmask16 mk[NP];
+    __mmask16 mk[NB];
     const float* xs[NB];
 #pragma GCC unroll 4
     for (int b = 0; b < NP; ++b) {
-      mk[b] = sg[b].mask;
+      mk[2 * b] = mk[2 * b + 1] = sg[b].mask;
       xs[2 * b] = xp + sg[b].in;
       xs[2 * b + 1] = xs[2 * b] + d.row_step;
     }
     __m512 acc[MB][NB];
-#pragma GCC unroll 8
-    for (int m = 0; m < MB; ++m)
-#pragma GCC unroll 8
-      for (int b = 0; b < NB; ++b) acc[m][b] = zero;
-    for (int64_t k = 0; k < K; ++k) {
-      const int32_t o = d.offs[k];
-      __m512 xv[NB];
-#pragma GCC unroll 8
-      for (int b = 0; b < NB; ++b) xv[b] = _mm512_maskz_loadu_ps(mk[b / 2], xs[b] + o);
-      const float* wk = wb + MB * k;
-#pragma GCC unroll 8
-      for (int m = 0; m < MB; ++m) {
-        const __m512 wv = _mm512_set1_ps(wk[m]);
-#pragma GCC unroll 8
-        for (int b = 0; b < NB; ++b) acc[m][b] = _mm512_fmadd_ps(xv[b], wv, acc[m][b]);
-      }
-    }
+    accumulate<MB, NB>(d, wb, xs, mk, acc);
 #pragma GCC unroll 8
     for (int m = 0; m < MB; ++m) {
       const int64_t mm = mb * MB + m;

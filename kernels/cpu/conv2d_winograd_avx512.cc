@@ -108,6 +108,25 @@ void wino_gemm_avx512(const float* U, int64_t Mld, int64_t Mpad, int64_t C, cons
 
 namespace {
 
+// V's 16 frequency rows for a vector of tiles: (B^T d B)[i][k] -> store(4i + k, value). F is any
+// vector width (GCC's vector + and -); store writes one row with the caller's lane mask.
+template <class F, class Store>
+inline void wino_input_tiles(const F (&d)[4][4], const Store& store) {
+  F t[4][4];  // t[r][k] = (B^T d)[r][k]
+  for (int k = 0; k < 4; ++k) {
+    t[0][k] = d[0][k] - d[2][k];
+    t[1][k] = d[1][k] + d[2][k];
+    t[2][k] = d[2][k] - d[1][k];
+    t[3][k] = d[1][k] - d[3][k];
+  }
+  for (int i = 0; i < 4; ++i) {
+    store(4 * i + 0, t[i][0] - t[i][2]);
+    store(4 * i + 1, t[i][1] + t[i][2]);
+    store(4 * i + 2, t[i][2] - t[i][1]);
+    store(4 * i + 3, t[i][1] - t[i][3]);
+  }
+}
+
 // Two whole tile rows th, th + 1 of a narrow image (ntw <= 7 tiles: a row's 2*ntw + 2 input
 // columns fit one vector) in one 16-lane vector, lanes [0, ntw) and [ntw, 2*ntw): both rows'
 // inputs (rows 2th .. 2th + 5) are loaded once and each d[r][k] is one two-source permute. Writes
@@ -132,20 +151,8 @@ void wino_input_two_rows(const float* xn, int64_t c0, int64_t c1, int64_t H, int
     __m512 d[4][4];
     for (int r = 0; r < 4; ++r)
       for (int k = 0; k < 4; ++k) d[r][k] = _mm512_permutex2var_ps(seg[r], pick[k], seg[r + 2]);
-    __m512 t[4][4];  // t[r][k] = (B^T d)[r][k]
-    for (int k = 0; k < 4; ++k) {
-      t[0][k] = _mm512_sub_ps(d[0][k], d[2][k]);
-      t[1][k] = _mm512_add_ps(d[1][k], d[2][k]);
-      t[2][k] = _mm512_sub_ps(d[2][k], d[1][k]);
-      t[3][k] = _mm512_sub_ps(d[1][k], d[3][k]);
-    }
     float* v = V + c * Tpad;
-    for (int i = 0; i < 4; ++i) {
-      _mm512_mask_storeu_ps(v + (4 * i + 0) * fstride, store, _mm512_sub_ps(t[i][0], t[i][2]));
-      _mm512_mask_storeu_ps(v + (4 * i + 1) * fstride, store, _mm512_add_ps(t[i][1], t[i][2]));
-      _mm512_mask_storeu_ps(v + (4 * i + 2) * fstride, store, _mm512_sub_ps(t[i][2], t[i][1]));
-      _mm512_mask_storeu_ps(v + (4 * i + 3) * fstride, store, _mm512_sub_ps(t[i][1], t[i][3]));
-    }
+    wino_input_tiles(d, [&](int f, __m512 x) { _mm512_mask_storeu_ps(v + f * fstride, store, x); });
   }
 }
 
@@ -195,20 +202,8 @@ void wino_input_transform_avx512(const float* xn, int64_t C, int64_t c0, int64_t
           const __m512 b = _mm512_maskz_loadu_ps(mhi, row + 16);
           for (int k = 0; k < 4; ++k) d[r][k] = _mm512_castps512_ps256(_mm512_permutex2var_ps(a, pick[k], b));
         }
-        __m256 t[4][4];  // t[r][k] = (B^T d)[r][k]
-        for (int k = 0; k < 4; ++k) {
-          t[0][k] = _mm256_sub_ps(d[0][k], d[2][k]);
-          t[1][k] = _mm256_add_ps(d[1][k], d[2][k]);
-          t[2][k] = _mm256_sub_ps(d[2][k], d[1][k]);
-          t[3][k] = _mm256_sub_ps(d[1][k], d[3][k]);
-        }
         float* v = v0 + c * Tpad;
-        for (int i = 0; i < 4; ++i) {
-          _mm256_mask_storeu_ps(v + (4 * i + 0) * fstride, store, _mm256_sub_ps(t[i][0], t[i][2]));
-          _mm256_mask_storeu_ps(v + (4 * i + 1) * fstride, store, _mm256_add_ps(t[i][1], t[i][2]));
-          _mm256_mask_storeu_ps(v + (4 * i + 2) * fstride, store, _mm256_sub_ps(t[i][2], t[i][1]));
-          _mm256_mask_storeu_ps(v + (4 * i + 3) * fstride, store, _mm256_sub_ps(t[i][1], t[i][3]));
-        }
+        wino_input_tiles(d, [&](int f, __m256 x) { _mm256_mask_storeu_ps(v + f * fstride, store, x); });
       }
     }
     j += twb - twa;

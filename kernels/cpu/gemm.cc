@@ -328,6 +328,32 @@ void macro_kernel(const GemmConfig& cfg, int64_t mc, int64_t jr0, int64_t jr1, i
   }
 }
 
+// Items (panels, K blocks) packed cooperatively at the start of a parallel region: each task
+// claims groups of `step` items until none are left, packing each group at once, then waits for
+// the groups the others claimed. A claimed group is packed at once by its claimer, so the wait
+// always ends, also when the region runs on one thread.
+class CooperativePack {
+ public:
+  explicit CooperativePack(int64_t count, int64_t step = 1) : count_(count), step_(step) {}
+  // pack(i0, i1) packs items [i0, i1).
+  template <class Pack>
+  void claim(const Pack& pack) {
+    for (int64_t i = next_.fetch_add(step_, std::memory_order_relaxed); i < count_;
+         i = next_.fetch_add(step_, std::memory_order_relaxed)) {
+      const int64_t e = std::min(count_, i + step_);
+      pack(i, e);
+      done_.fetch_add(e - i, std::memory_order_release);
+    }
+  }
+  void wait() const {
+    while (done_.load(std::memory_order_acquire) < count_) std::this_thread::yield();
+  }
+
+ private:
+  const int64_t count_, step_;
+  std::atomic<int64_t> next_{0}, done_{0};
+};
+
 // At most this many floats of A are packed whole (every K block) by gemm_one_row_block.
 constexpr int64_t kWholeAFloats = 256 * 1024;
 
@@ -349,17 +375,15 @@ void gemm_one_row_block(const GemmConfig& cfg, int64_t M, int64_t N, int64_t K, 
   // The caller's B buffer holds the whole packed A (this path packs no shared B); each task packs
   // its B panels into the A buffer of the thread running it.
   float* apack = PackBuffers::ensure(pack_buffers().b_store, static_cast<size_t>(mc_blk * K));
-  std::atomic<int64_t> next_block{0}, packed_blocks{0};
+  CooperativePack a_blocks(kblocks);
   parallel_for(tasks, [&](int64_t t) {
-    for (int64_t b = next_block.fetch_add(1, std::memory_order_relaxed); b < kblocks;
-         b = next_block.fetch_add(1, std::memory_order_relaxed)) {
+    a_blocks.claim([&](int64_t b, int64_t) {
       const int64_t pc = b * KC;
       pack_a_any(cfg, M, std::min(KC, K - pc), A + pc * a_cs, a_rs, a_cs, apack + mc_blk * pc);
-      packed_blocks.fetch_add(1, std::memory_order_release);
-    }
+    });
     const int64_t j0 = t * panels_per * nr, j1 = std::min(N, j0 + panels_per * nr);
     float* bpack = PackBuffers::ensure(pack_buffers().a_store, static_cast<size_t>(panels_per * nr * std::min(KC, K)));
-    while (packed_blocks.load(std::memory_order_acquire) < kblocks) std::this_thread::yield();
+    a_blocks.wait();
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
       pack_b_any(cfg, kc, j1 - j0, B + pc * b_rs + j0 * b_cs, b_rs, b_cs, bpack);
@@ -420,27 +444,18 @@ void gemm_blocked(const GemmConfig& cfg, int64_t M, int64_t N, int64_t K, float 
       const bool last_epi = epi_on && pc + kc == K;
       const float* Bblk = B + pc * b_rs + jc * b_cs;
       // With a single row block the tasks own disjoint column ranges and pack their own B.
-      // Otherwise the shared B block is packed cooperatively at the start of the region:
-      // every task first claims groups of panels to pack until none are left, packs its A
-      // block, then waits until all claimed groups are done. A claimed group is packed at once by its
-      // claimer, so the wait always ends, also when the region runs on one thread.
+      // Otherwise the shared B block is packed cooperatively (groups of 4 panels) at the start of
+      // the region: every task claims groups, packs its A block, then waits for the rest.
       const bool pack_in_task = m_tasks == 1;
       const bool shared_pack = !pack_in_task && threads > 1 && ntasks > 1;
-      constexpr int64_t kPackGroup = 4;  // panels per claim
-      std::atomic<int64_t> next_group{0}, packed_panels{0};
+      CooperativePack b_panels(npanels, 4);
       auto pack_shared = [&] {
-        for (;;) {
-          const int64_t p0 = next_group.fetch_add(kPackGroup, std::memory_order_relaxed);
-          if (p0 >= npanels) break;
-          const int64_t p1 = std::min(npanels, p0 + kPackGroup);
+        b_panels.claim([&](int64_t p0, int64_t p1) {
           const int64_t c0 = p0 * nr, c1 = std::min(nc, p1 * nr);
           pack_b_any(cfg, kc, c1 - c0, Bblk + c0 * b_cs, b_rs, b_cs, bpack + c0 * kc);
-          packed_panels.fetch_add(p1 - p0, std::memory_order_release);
-        }
+        });
       };
-      auto wait_shared = [&] {
-        while (packed_panels.load(std::memory_order_acquire) < npanels) std::this_thread::yield();
-      };
+      auto wait_shared = [&] { b_panels.wait(); };
       if (!pack_in_task && !shared_pack) pack_b_any(cfg, kc, nc, Bblk, b_rs, b_cs, bpack);
       auto task = [&](int64_t t) {
         const int64_t im = t / n_split, in = t % n_split;
