@@ -27,6 +27,9 @@ const ModelProto = protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelPro
 const threads = Number(lc.devices().find((d) => d.id === 'cpu')?.threads ?? 1);
 const SECONDS = Number(process.env.LEPTON_BENCH_SECONDS ?? 3);
 
+/** The q-quantile (0..1) of v, by rank (q = 0.5: the median). */
+const quantile = (v, q) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(q * v.length))];
+
 const valueInfo = (name, shape) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: shape.map((d) => (d < 0 ? { dimParam: 'N' } : { dimValue: d })) } } } });
 const attr = (name, v) => (Array.isArray(v) ? { name, type: 7, ints: v } : Number.isInteger(v) ? { name, type: 2, i: v } : { name, type: 1, f: v });
 
@@ -139,13 +142,11 @@ const x = images(BATCH);
       theirs.push(b);
       ratios.push(b / a);
     }
-    const median = (v) => [...v].sort((p, q) => p - q)[v.length >> 1];
-    row.leptonImagesPerSec = lepton = BATCH / median(ours);
-    row.ortImagesPerSec = BATCH / median(theirs);
-    row.ratioToOrt = median(ratios);
+    row.leptonImagesPerSec = lepton = BATCH / quantile(ours, 0.5);
+    row.ortImagesPerSec = BATCH / quantile(theirs, 0.5);
+    row.ratioToOrt = quantile(ratios, 0.5);
     row.ratioRange = [Math.min(...ratios), Math.max(...ratios)];
-    const sorted = [...ratios].sort((p, q) => p - q);
-    row.ratioQuartiles = [sorted[Math.floor(ROUNDS / 4)], sorted[Math.floor((3 * ROUNDS) / 4)]];
+    row.ratioQuartiles = [quantile(ratios, 0.25), quantile(ratios, 0.75)];
     row.rounds = ROUNDS;
   }
   results.cases.seedCnnCpu = row;
@@ -173,7 +174,7 @@ const x = images(BATCH);
       const c = await throughput(mCpu, x, per), g = await throughput(mWeb, x, per), sp = await throughput(mSplit, x, per, { split: 'batch' });
       rounds.push({ c, g, sp, f: sp / (c + g) });
     }
-    const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+    const median = (v) => quantile(v, 0.5);
     const cpu = median(rounds.map((r) => r.c)), web = median(rounds.map((r) => r.g)), split = median(rounds.map((r) => r.sp));
     const fractions = rounds.map((r) => r.f);
     results.cases.split = { device: gpu.name, cpuImagesPerSec: cpu, webgpuImagesPerSec: web, splitImagesPerSec: split, fractionOfSum: median(fractions), fractionRange: [Math.min(...fractions), Math.max(...fractions)] };
